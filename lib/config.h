@@ -1,0 +1,50 @@
+/* config.h: ama's INI configuration (inih), its precedence, and atomic edits. */
+#ifndef AMA_CONFIG_H
+#define AMA_CONFIG_H
+
+#include <stdint.h>
+
+/*
+ * Precedence, lowest first: the user file ($AMA_CONFIG, else
+ * $XDG_CONFIG_HOME/ama/config, else ~/.config/ama/config), then the asset's
+ * .ama/config, then environment variables AMA_<SECTION>_<KEY> (upper case,
+ * '-' as '_'), which are consulted at lookup time.
+ */
+struct ama_config;
+
+/*
+ * Load the user file (if it exists) and asset_file (if not NULL and it
+ * exists). Returns 0, or AMA_ESETUP naming the file and line of a syntax
+ * error, or AMA_EIO if a file exists but cannot be read.
+ */
+int ama_config_load(struct ama_config **out, const char *asset_file);
+/* Load one file alone (a missing file gives an empty config). */
+int ama_config_load_file(struct ama_config **out, const char *path);
+void ama_config_free(struct ama_config *c);
+
+/* The value of section.key (environment first), or NULL. */
+const char *ama_config_get(const struct ama_config *c, const char *section,
+			   const char *key);
+/*
+ * Typed lookups: *out keeps its default when the key is unset. Returns 0,
+ * or AMA_ESETUP ("[s] k: 'x' is not a size") for a bad value.
+ */
+int ama_config_get_int(const struct ama_config *c, const char *section,
+		       const char *key, long *out);
+int ama_config_get_size(const struct ama_config *c, const char *section,
+			const char *key, uint64_t *out);
+/* Parse "64MiB", "16M", "1GiB", "4096" into bytes; -1 if bad. */
+int ama_parse_size(const char *s, uint64_t *out);
+
+/* Set (or with value NULL, remove) a key in c, in file order. */
+void ama_config_put(struct ama_config *c, const char *section,
+		    const char *key, const char *value);
+/* Write c's file keys (not the environment) to path atomically. */
+int ama_config_write(const struct ama_config *c, const char *path);
+
+/* The user config file's path (it may not exist); caller frees. */
+char *ama_config_user_path(void);
+/* The environment variable for section.key into buf (at least 128). */
+void ama_config_env_name(char *buf, const char *section, const char *key);
+
+#endif

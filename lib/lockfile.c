@@ -1,0 +1,220 @@
+/* lockfile.c: lock files that tell a live holder from a dead one, and atomic writes. */
+#include "auto-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "lockfile.h"
+
+int ama_fsync_parent(const char *path)
+{
+	char *copy = ama_strdup(path);
+	const char *dir = dirname(copy);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		rc = ama_error_setp_errno(AMA_EIO, dir, "cannot sync folder");
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+/* Why the lock file exists: a live holder, or a dead one. */
+static int explain_lock(const char *lock_path)
+{
+	int fd = open(lock_path, O_RDONLY | O_CLOEXEC);
+	int live;
+
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;	/* gone: try again */
+	live = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	if (live)
+		return ama_error_setp(AMA_ELOCKED, lock_path,
+			"locked: another ama process is writing it; "
+			"try again when it has finished");
+	return ama_error_setp(AMA_ELOCKED, lock_path,
+		"stale lock left by an ama process that was killed; "
+		"if no ama command is running, remove it with: rm '%s'",
+		lock_path);
+}
+
+int ama_lock_acquire(struct ama_lock *lk, const char *path, mode_t mode)
+{
+	static unsigned serial;	/* private names differ between threads */
+	struct ama_buf tmp = AMA_BUF_INIT, lock = AMA_BUF_INIT;
+	int attempt, rc = 0;
+
+	lk->fd = -1;
+	ama_buf_addf(&lock, "%s.lock", path);
+	ama_buf_addf(&tmp, "%s.lock.%ld.%u", path, (long)getpid(),
+		     __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED));
+	/*
+	 * The lock is created under a private name, flocked, then linked to
+	 * PATH.lock: it appears already held, so a competitor never mistakes
+	 * a new lock for a stale one.
+	 */
+	for (attempt = 0; attempt < 3; attempt++) {
+		int fd = open(tmp.s, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      mode);
+
+		if (fd < 0) {
+			rc = ama_error_setp_errno(AMA_EIO, lock.s,
+						  "cannot create lock");
+			goto out;
+		}
+		if (flock(fd, LOCK_EX) < 0) {
+			rc = ama_error_setp_errno(AMA_EIO, lock.s,
+						  "cannot lock");
+			close(fd);
+			unlink(tmp.s);
+			goto out;
+		}
+		if (link(tmp.s, lock.s) == 0) {
+			unlink(tmp.s);
+			lk->fd = fd;
+			lk->path = ama_strdup(path);
+			lk->lock_path = ama_buf_detach(&lock);
+			rc = 0;
+			goto out;
+		}
+		rc = errno;
+		close(fd);
+		unlink(tmp.s);
+		if (rc != EEXIST) {
+			errno = rc;
+			rc = ama_error_setp_errno(AMA_EIO, lock.s,
+						  "cannot create lock");
+			goto out;
+		}
+		rc = explain_lock(lock.s);
+		if (rc < 0)
+			goto out;
+	}
+	rc = ama_error_setp(AMA_ELOCKED, lock.s, "locked: keeps changing");
+out:
+	ama_buf_release(&tmp);
+	ama_buf_release(&lock);
+	return rc;
+}
+
+int ama_lock_write(struct ama_lock *lk, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(lk->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ama_error_setp_errno(AMA_EIO, lk->lock_path,
+						    "cannot write");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int ama_lock_commit(struct ama_lock *lk)
+{
+	int rc;
+
+	if (fsync(lk->fd) < 0) {
+		rc = ama_error_setp_errno(AMA_EIO, lk->lock_path,
+					  "cannot sync");
+		ama_lock_rollback(lk);
+		return rc;
+	}
+	if (rename(lk->lock_path, lk->path) < 0) {
+		rc = ama_error_setp_errno(AMA_EIO, lk->path,
+					  "cannot replace");
+		ama_lock_rollback(lk);
+		return rc;
+	}
+	close(lk->fd);
+	lk->fd = -1;
+	rc = ama_fsync_parent(lk->path);
+	free(lk->path);
+	free(lk->lock_path);
+	lk->path = lk->lock_path = NULL;
+	return rc;
+}
+
+void ama_lock_rollback(struct ama_lock *lk)
+{
+	if (lk->fd >= 0) {
+		unlink(lk->lock_path);
+		close(lk->fd);
+		lk->fd = -1;
+	}
+	free(lk->path);
+	free(lk->lock_path);
+	lk->path = lk->lock_path = NULL;
+}
+
+int ama_write_file_atomic(const char *path, const void *data, size_t len,
+			  mode_t mode)
+{
+	struct ama_lock lk = AMA_LOCK_INIT;
+	int rc = ama_lock_acquire(&lk, path, mode);
+
+	if (rc < 0)
+		return rc;
+	rc = ama_lock_write(&lk, data, len);
+	if (rc < 0) {
+		ama_lock_rollback(&lk);
+		return rc;
+	}
+	return ama_lock_commit(&lk);
+}
+
+int ama_read_file(char **out, size_t *len, const char *path)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ama_error_setp(AMA_ENOTFOUND, path,
+					      "no such file");
+		return ama_error_setp_errno(AMA_EIO, path, "cannot open");
+	}
+	for (;;) {
+		ssize_t n;
+
+		ama_buf_grow(&b, 65536);
+		n = read(fd, b.s + b.len, b.cap - b.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int rc = ama_error_setp_errno(AMA_EIO, path,
+						      "cannot read");
+
+			close(fd);
+			ama_buf_release(&b);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+		b.s[b.len] = '\0';
+	}
+	close(fd);
+	if (len)
+		*len = b.len;
+	*out = ama_buf_detach(&b);
+	return 0;
+}
