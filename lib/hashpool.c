@@ -57,6 +57,7 @@ struct ama_hashpool {
 	int idle_workers;
 	int waiting;			/* WAIT_*: how the submitter sleeps */
 	uint64_t want;			/* wake it when done_upto >= want */
+	uint64_t wait_head;		/* its head when it began to wait */
 	int shutdown;
 	int stopped;			/* 0 or the code that stopped it */
 	int wake[2];			/* a pipe for WAIT_POLL */
@@ -114,10 +115,13 @@ static void hash_slot(struct ama_hashpool *p, struct ama_hasher *h,
 		ama_buf_addstr(&s->subject, subject);
 }
 
-/* With the mutex held: wake the submitter if what it waits for is there. */
+/*
+ * With the mutex held: wake the submitter if what it waits for is there,
+ * or if some result is ready and the workers ran out of queued paths.
+ */
 static void maybe_wake(struct ama_hashpool *p)
 {
-	int starving = p->next == p->tail && p->done_upto > p->head;
+	int starving = p->next == p->tail && p->done_upto > p->wait_head;
 
 	if (p->waiting == WAIT_NONE ||
 	    (p->done_upto < p->want && !starving))
@@ -236,6 +240,7 @@ static int prepare_wait(struct ama_hashpool *p, int how, uint64_t want)
 	if (p->done_upto >= p->head + want || starving)
 		return 1;
 	p->want = p->head + want;
+	p->wait_head = p->head;
 	p->waiting = how;
 	return 0;
 }
