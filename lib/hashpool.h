@@ -133,8 +133,9 @@ int ama_hashpool_finish(struct ama_hashpool *p);
 
 /*
  * Stop the workers and free the pool. Paths not yet hashed are dropped and
- * results not yet delivered are discarded (call finish first to have them).
- * NULL is accepted.
+ * results not yet delivered are discarded (call finish first to have them);
+ * the files being hashed at that moment are finished first. NULL is
+ * accepted.
  */
 void ama_hashpool_free(struct ama_hashpool *p);
 
