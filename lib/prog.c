@@ -263,6 +263,8 @@ static int run_stdin(struct ama_common *c, enum ama_input_kind kind,
 	int rc, stop = 0;
 
 	ama_reader_init(&r, 0, c->z, kind);
+	r.wait = c->wait_input;
+	r.wait_arg = c->wait_input_arg;
 	while (!stop && (rc = ama_reader_next(&r, &rec)) != 0) {
 		if (rc == AMA_EIO) {
 			ama_report(NULL);
@@ -283,6 +285,12 @@ static int run_stdin(struct ama_common *c, enum ama_input_kind kind,
 int ama_for_each_record(struct ama_common *c, int argc, char **argv,
 			enum ama_input_kind kind, ama_record_fn fn, void *ctx)
 {
+	return ama_finish(c, ama_run_records(c, argc, argv, kind, fn, ctx));
+}
+
+int ama_run_records(struct ama_common *c, int argc, char **argv,
+		    enum ama_input_kind kind, ama_record_fn fn, void *ctx)
+{
 	int status = 0, i;
 
 	if (argc == 0 || c->use_stdin) {
@@ -290,7 +298,7 @@ int ama_for_each_record(struct ama_common *c, int argc, char **argv,
 			return ama_usage_error(c,
 				"--stdin takes no operands");
 		run_stdin(c, kind, fn, ctx, &status);
-		return ama_finish(c, status);
+		return status;
 	}
 	for (i = 0; i < argc && status != 2; i++) {
 		struct ama_record rec;
@@ -311,5 +319,5 @@ int ama_for_each_record(struct ama_common *c, int argc, char **argv,
 		if (run_one(c, &rec, fn, ctx, &status) < 0)
 			break;
 	}
-	return ama_finish(c, status);
+	return status;
 }

@@ -32,6 +32,14 @@ struct ama_common {
 	int progress;		/* stderr is a terminal and not quiet */
 	const char *usage;
 	struct ama_writer out;	/* stdout, set up by ama_parse_options */
+	/*
+	 * Optional, set after ama_parse_options by a program whose records
+	 * finish on other threads: the record loop hands it to its stdin
+	 * reader as ama_reader's wait (called before a read that could
+	 * block).
+	 */
+	int (*wait_input)(void *arg, int fd);
+	void *wait_input_arg;
 };
 
 /* Which of the common options a program takes. */
@@ -90,6 +98,15 @@ typedef int (*ama_record_fn)(struct ama_common *c,
  */
 int ama_for_each_record(struct ama_common *c, int argc, char **argv,
 			enum ama_input_kind kind, ama_record_fn fn, void *ctx);
+
+/*
+ * ama_for_each_record() without the final ama_finish(): returns the status
+ * (0, 1 or 2) and leaves stdout open, for a program that still has records
+ * to write when the input ends (results of a thread pool). It ends with
+ * `return ama_finish(c, status)`.
+ */
+int ama_run_records(struct ama_common *c, int argc, char **argv,
+		    enum ama_input_kind kind, ama_record_fn fn, void *ctx);
 
 /* Flush and check stdout; returns status, or 2 if the output failed. */
 int ama_finish(struct ama_common *c, int status);

@@ -154,6 +154,8 @@ static int read_line(struct ama_reader *r)
 			r->cap = READ_CHUNK;
 			r->data = ama_malloc(r->cap);
 		}
+		if (r->wait && r->wait(r->wait_arg, r->fd) < 0)
+			return AMA_EIO;
 		n = read(r->fd, r->data, r->cap);
 		if (n < 0) {
 			if (errno == EINTR)

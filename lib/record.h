@@ -55,6 +55,16 @@ struct ama_reader {
 	unsigned long lineno;
 	struct ama_buf line;
 	struct ama_buf path;
+	/*
+	 * Optional, set after ama_reader_init(): called before each read(2)
+	 * that could block (no whole record is buffered), for a caller with
+	 * work going on meanwhile, such as a pool of threads whose results
+	 * should not wait for the next line of input. Returns 0, or a
+	 * negative AMA_E* code after setting the error, which the read
+	 * returns as AMA_EIO.
+	 */
+	int (*wait)(void *arg, int fd);
+	void *wait_arg;
 };
 
 void ama_reader_init(struct ama_reader *r, int fd, int z,

@@ -1,0 +1,443 @@
+/* hashpool.c: worker threads hashing files, results delivered in input order. */
+#include "auto-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "hashpool.h"
+
+/*
+ * The window is a ring of slots indexed by ever-growing counters:
+ *
+ *	head <= done_upto <= next <= tail,  tail - head <= window
+ *
+ * [head, done_upto) are hashed and wait for delivery, [done_upto, next)
+ * are being hashed or hashed out of order, [next, tail) are queued. Only
+ * the submitting thread moves head and tail and touches the slots outside
+ * [done_upto, tail); workers move next and done_upto under the mutex and
+ * own a slot between taking it and marking it done. One lock round per
+ * file on each side, and the submitter is woken for batches of results,
+ * not for each one.
+ */
+
+struct slot {
+	char *path;
+	size_t len, cap;
+	void *user;
+	int done;
+	int rc, racy;
+	struct ama_md5 md5;
+	struct ama_stat st;
+	struct ama_buf msg;
+	struct ama_buf subject;
+	int has_subject;
+};
+
+enum { WAIT_NONE, WAIT_COND, WAIT_POLL };
+
+struct ama_hashpool {
+	struct ama_hashpool_opts o;
+	struct slot *slots;
+	uint64_t window;
+	uint64_t head, done_upto, next, tail;
+	uint64_t batch;		/* results worth waking the submitter for */
+
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;		/* workers wait for queued paths */
+	pthread_cond_t ready_cv;	/* the submitter waits for results */
+	int idle_workers;
+	int waiting;			/* WAIT_*: how the submitter sleeps */
+	uint64_t want;			/* wake it when done_upto >= want */
+	uint64_t wait_head;		/* its head when it began to wait */
+	int shutdown;
+	int stopped;			/* 0 or the code that stopped it */
+	int wake[2];			/* a pipe for WAIT_POLL */
+
+	pthread_t *threads;
+	int nthreads;
+};
+
+static struct slot *slot_at(struct ama_hashpool *p, uint64_t i)
+{
+	return &p->slots[i % p->window];
+}
+
+static int64_t coarse_now_ns(void)
+{
+	struct timespec ts;
+
+#ifdef CLOCK_REALTIME_COARSE
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+#else
+	clock_gettime(CLOCK_REALTIME, &ts);
+#endif
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int default_work(struct ama_hasher *h, struct ama_md5 *out,
+			struct ama_stat *st, const char *path, void *arg)
+{
+	(void)arg;
+	return ama_md5_file(h, out, st, path);
+}
+
+static void hash_slot(struct ama_hashpool *p, struct ama_hasher *h,
+		      struct slot *s)
+{
+	ama_hash_work_fn work = p->o.work ? p->o.work : default_work;
+	int64_t start;
+	const char *subject;
+
+	ama_error_clear();
+	start = coarse_now_ns();
+	s->rc = work(h, &s->md5, &s->st, s->path, p->o.arg);
+	if (s->rc >= 0) {
+		s->rc = 0;
+		s->racy = s->st.mtime_ns >= start;
+		return;
+	}
+	s->racy = 0;
+	ama_buf_reset(&s->msg);
+	ama_buf_addstr(&s->msg, ama_error_msg());
+	subject = ama_error_path();
+	s->has_subject = subject != NULL;
+	ama_buf_reset(&s->subject);
+	if (subject)
+		ama_buf_addstr(&s->subject, subject);
+}
+
+/*
+ * With the mutex held: wake the submitter if what it waits for is there,
+ * or if some result is ready and the workers ran out of queued paths.
+ */
+static void maybe_wake(struct ama_hashpool *p)
+{
+	int starving = p->next == p->tail && p->done_upto > p->wait_head;
+
+	if (p->waiting == WAIT_NONE ||
+	    (p->done_upto < p->want && !starving))
+		return;
+	if (p->waiting == WAIT_COND) {
+		pthread_cond_signal(&p->ready_cv);
+	} else if (write(p->wake[1], "", 1) < 0) {
+		/* the pipe is full: the submitter is awake already */
+	}
+	p->waiting = WAIT_NONE;
+}
+
+static void *worker(void *arg)
+{
+	struct ama_hashpool *p = arg;
+	struct ama_hasher h;
+	struct slot *cur = NULL;
+
+	ama_hasher_init(&h);
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		int drop;
+
+		if (cur) {
+			cur->done = 1;
+			while (p->done_upto < p->next &&
+			       slot_at(p, p->done_upto)->done)
+				p->done_upto++;
+			maybe_wake(p);
+			cur = NULL;
+		}
+		while (!p->shutdown && p->next == p->tail) {
+			p->idle_workers++;
+			pthread_cond_wait(&p->work_cv, &p->mu);
+			p->idle_workers--;
+		}
+		if (p->shutdown)
+			break;
+		cur = slot_at(p, p->next++);
+		drop = p->stopped;
+		pthread_mutex_unlock(&p->mu);
+		if (drop)
+			cur->rc = drop;
+		else
+			hash_slot(p, &h, cur);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	ama_hasher_release(&h);
+	return NULL;
+}
+
+static int stop(struct ama_hashpool *p, int code)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stopped = code;
+	pthread_mutex_unlock(&p->mu);
+	return code;
+}
+
+/* Deliver the results in [head, upto). */
+static int deliver(struct ama_hashpool *p, uint64_t upto)
+{
+	while (p->head < upto) {
+		struct slot *s = slot_at(p, p->head++);
+		struct ama_hash_result r;
+		int rc;
+
+		memset(&r, 0, sizeof(r));
+		r.path = s->path;
+		r.path_len = s->len;
+		r.user = s->user;
+		r.rc = s->rc;
+		if (s->rc < 0) {
+			r.error_msg = ama_buf_str(&s->msg);
+			r.error_path = s->has_subject ?
+				ama_buf_str(&s->subject) : NULL;
+		} else {
+			r.md5 = s->md5;
+			r.st = s->st;
+			r.racy = s->racy;
+		}
+		rc = p->o.done(&r, p->o.arg);
+		if (rc < 0)
+			return stop(p, rc);
+	}
+	return 0;
+}
+
+static uint64_t done_upto(struct ama_hashpool *p)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->done_upto;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+static int idle(struct ama_hashpool *p)
+{
+	int rc = p->o.idle ? p->o.idle(p->o.arg) : 0;
+
+	return rc < 0 ? stop(p, rc) : 0;
+}
+
+/*
+ * With the mutex held: arrange to be woken when `want` more results are
+ * ready (fewer if the workers run out of queued paths). Returns 0, or 1 if
+ * there is no need to sleep.
+ */
+static int prepare_wait(struct ama_hashpool *p, int how, uint64_t want)
+{
+	int starving = p->next == p->tail && p->done_upto > p->head;
+
+	if (p->done_upto >= p->head + want || starving)
+		return 1;
+	p->want = p->head + want;
+	p->wait_head = p->head;
+	p->waiting = how;
+	return 0;
+}
+
+/* Deliver what is ready; if nothing is, wait for about `want` results. */
+static int wait_results(struct ama_hashpool *p, uint64_t want)
+{
+	uint64_t upto = done_upto(p);
+	int rc;
+
+	if (upto > p->head)
+		return deliver(p, upto);
+	rc = idle(p);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&p->mu);
+	if (!prepare_wait(p, WAIT_COND, want))
+		while (p->waiting == WAIT_COND)
+			pthread_cond_wait(&p->ready_cv, &p->mu);
+	upto = p->done_upto;
+	pthread_mutex_unlock(&p->mu);
+	return deliver(p, upto);
+}
+
+int ama_hashpool_submit(struct ama_hashpool *p, const char *path,
+			size_t len, void *user)
+{
+	struct slot *s;
+	uint64_t upto;
+	int rc;
+
+	if (p->stopped)
+		return p->stopped;
+	while (p->tail - p->head == p->window) {
+		rc = wait_results(p, p->batch);
+		if (rc < 0)
+			return rc;
+	}
+	/* the slot is the submitter's until tail moves past it */
+	s = slot_at(p, p->tail);
+	if (s->cap < len + 1) {
+		s->cap = len + 1 < 64 ? 64 : len + 1;
+		free(s->path);
+		s->path = ama_malloc(s->cap);
+	}
+	memcpy(s->path, path, len);
+	s->path[len] = '\0';
+	s->len = len;
+	s->user = user;
+	s->done = 0;
+	pthread_mutex_lock(&p->mu);
+	p->tail++;
+	if (p->idle_workers)
+		pthread_cond_signal(&p->work_cv);
+	upto = p->done_upto;
+	pthread_mutex_unlock(&p->mu);
+	if (upto - p->head >= p->batch)
+		return deliver(p, upto);
+	return 0;
+}
+
+static int fd_readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+static void drain_wake(struct ama_hashpool *p)
+{
+	char buf[64];
+
+	while (read(p->wake[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+int ama_hashpool_wait_input(struct ama_hashpool *p, int fd)
+{
+	struct pollfd pfd[2];
+	int rc, sleep;
+
+	for (;;) {
+		if (p->stopped)
+			return p->stopped;
+		rc = deliver(p, done_upto(p));
+		if (rc < 0)
+			return rc;
+		if (fd_readable(fd))
+			return 0;
+		/* the caller or we are about to block: flush first */
+		rc = idle(p);
+		if (rc < 0)
+			return rc;
+		if (p->head == p->tail)
+			return 0;
+		pthread_mutex_lock(&p->mu);
+		sleep = !prepare_wait(p, WAIT_POLL, p->tail - p->head);
+		pthread_mutex_unlock(&p->mu);
+		if (!sleep)
+			continue;
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = p->wake[0];
+		pfd[1].events = POLLIN;
+		rc = poll(pfd, 2, -1);
+		pthread_mutex_lock(&p->mu);
+		p->waiting = WAIT_NONE;
+		pthread_mutex_unlock(&p->mu);
+		drain_wake(p);
+		if (rc < 0 && errno != EINTR)
+			return ama_error_set_errno(AMA_EIO, "cannot poll input");
+	}
+}
+
+int ama_hashpool_finish(struct ama_hashpool *p)
+{
+	while (!p->stopped && p->head < p->tail) {
+		uint64_t left = p->tail - p->head;
+		int rc = wait_results(p, left < p->batch ? left : p->batch);
+
+		if (rc < 0)
+			return rc;
+	}
+	return p->stopped;
+}
+
+static void free_slots(struct ama_hashpool *p)
+{
+	uint64_t i;
+
+	for (i = 0; i < p->window; i++) {
+		free(p->slots[i].path);
+		ama_buf_release(&p->slots[i].msg);
+		ama_buf_release(&p->slots[i].subject);
+	}
+	free(p->slots);
+}
+
+int ama_hashpool_new(struct ama_hashpool **out,
+		     const struct ama_hashpool_opts *opts)
+{
+	struct ama_hashpool *p = ama_calloc(1, sizeof(*p));
+	int jobs = opts->jobs < 1 ? 1 : opts->jobs, i, err = 0;
+
+	p->o = *opts;
+	p->window = opts->window > 0 ? (uint64_t)opts->window :
+		(uint64_t)AMA_HASHPOOL_WINDOW_PER_JOB * (uint64_t)jobs;
+	p->batch = p->window / 2 < 64 ? p->window / 2 : 64;
+	if (p->batch < 1)
+		p->batch = 1;
+	p->slots = ama_calloc(p->window, sizeof(*p->slots));
+	if (pipe(p->wake) < 0) {
+		free_slots(p);
+		free(p);
+		return ama_error_set_errno(AMA_EIO, "cannot make a pipe");
+	}
+	for (i = 0; i < 2; i++) {
+		fcntl(p->wake[i], F_SETFD, FD_CLOEXEC);
+		fcntl(p->wake[i], F_SETFL, O_NONBLOCK);
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work_cv, NULL);
+	pthread_cond_init(&p->ready_cv, NULL);
+	p->threads = ama_calloc((size_t)jobs, sizeof(*p->threads));
+	for (i = 0; i < jobs; i++) {
+		err = pthread_create(&p->threads[i], NULL, worker, p);
+		if (err)
+			break;
+		p->nthreads++;
+	}
+	if (!p->nthreads) {
+		ama_hashpool_free(p);
+		errno = err;
+		return ama_error_set_errno(AMA_EIO, "cannot start a thread");
+	}
+	*out = p;
+	return 0;
+}
+
+void ama_hashpool_free(struct ama_hashpool *p)
+{
+	int i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->shutdown = 1;	/* workers leave queued paths alone */
+	pthread_cond_broadcast(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	free(p->threads);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work_cv);
+	pthread_cond_destroy(&p->ready_cv);
+	close(p->wake[0]);
+	close(p->wake[1]);
+	free_slots(p);
+	free(p);
+}
