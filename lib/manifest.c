@@ -286,14 +286,39 @@ static void add_u64(struct ama_buf *b, uint64_t v)
 	ama_buf_add(b, tmp + i, sizeof(tmp) - i);
 }
 
-static void format_object(struct ama_buf *b, const struct ama_object *o)
+void ama_object_format_fields(struct ama_buf *out, const struct ama_md5 *md5,
+			      uint64_t size)
 {
 	char hex[AMA_MD5_HEXLEN + 1];
 
-	ama_md5_to_hex(hex, &o->md5);
-	ama_buf_add(b, hex, AMA_MD5_HEXLEN);
-	ama_buf_addch(b, ' ');
-	add_u64(b, o->size);
+	ama_md5_to_hex(hex, md5);
+	ama_buf_add(out, hex, AMA_MD5_HEXLEN);
+	ama_buf_addch(out, ' ');
+	add_u64(out, size);
+}
+
+int ama_object_parse_fields(struct ama_md5 *md5, uint64_t *size,
+			    const char *s, size_t len)
+{
+	char hex[AMA_MD5_HEXLEN + 1];
+
+	if (len <= AMA_MD5_HEXLEN || s[AMA_MD5_HEXLEN] != ' ')
+		return ama_error_set(AMA_EINVAL,
+			"bad MD5 (want 32 lowercase hex, then one space)");
+	memcpy(hex, s, AMA_MD5_HEXLEN);
+	hex[AMA_MD5_HEXLEN] = '\0';
+	if (ama_md5_from_hex(md5, hex) < 0)
+		return ama_error_set(AMA_EINVAL,
+				     "bad MD5 (want 32 lowercase hex)");
+	if (parse_u63(size, s + AMA_MD5_HEXLEN + 1, len - AMA_MD5_HEXLEN - 1) < 0)
+		return ama_error_set(AMA_EINVAL,
+			"bad size (want a decimal without leading zeros)");
+	return 0;
+}
+
+static void format_object(struct ama_buf *b, const struct ama_object *o)
+{
+	ama_object_format_fields(b, &o->md5, o->size);
 	ama_buf_addch(b, '\t');
 	ama_quote_path(b, o->path, o->path_len);
 	ama_buf_addch(b, '\n');
@@ -311,8 +336,7 @@ void ama_objlist_format(struct ama_buf *out, const struct ama_objlist *l)
 static int parse_object_line(struct ama_objlist *l, struct ama_buf *path,
 			     const char *s, size_t len)
 {
-	const char *tab = memchr(s, '\t', len), *sp, *p;
-	char hex[AMA_MD5_HEXLEN + 1];
+	const char *tab = memchr(s, '\t', len), *p;
 	struct ama_md5 md5;
 	uint64_t size;
 	size_t plen;
@@ -320,18 +344,8 @@ static int parse_object_line(struct ama_objlist *l, struct ama_buf *path,
 	if (!tab)
 		return ama_error_set(AMA_EINVAL,
 			"not an object line (want <md5> <size> TAB path)");
-	sp = memchr(s, ' ', (size_t)(tab - s));
-	if (!sp || sp - s != AMA_MD5_HEXLEN)
-		return ama_error_set(AMA_EINVAL,
-			"bad MD5 (want 32 lowercase hex, then one space)");
-	memcpy(hex, s, AMA_MD5_HEXLEN);
-	hex[AMA_MD5_HEXLEN] = '\0';
-	if (ama_md5_from_hex(&md5, hex) < 0)
-		return ama_error_set(AMA_EINVAL,
-				     "bad MD5 (want 32 lowercase hex)");
-	if (parse_u63(&size, sp + 1, (size_t)(tab - sp - 1)) < 0)
-		return ama_error_set(AMA_EINVAL,
-			"bad size (want a decimal without leading zeros)");
+	if (ama_object_parse_fields(&md5, &size, s, (size_t)(tab - s)) < 0)
+		return AMA_EINVAL;
 	p = tab + 1;
 	plen = len - (size_t)(p - s);
 	ama_buf_reset(path);

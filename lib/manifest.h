@@ -22,6 +22,18 @@ struct ama_object {
 	size_t path_len;
 };
 
+/*
+ * The fields "<md5> <size>" of an object, as records, manifests and the
+ * blobs of the metadata repository hold them. format appends them to out;
+ * parse reads exactly len bytes of s (32 lowercase hex, one space, a
+ * decimal without leading zeros up to INT64_MAX) and returns 0 or
+ * AMA_EINVAL with the reason.
+ */
+void ama_object_format_fields(struct ama_buf *out, const struct ama_md5 *md5,
+			      uint64_t size);
+int ama_object_parse_fields(struct ama_md5 *md5, uint64_t *size,
+			    const char *s, size_t len);
+
 struct ama_objlist_chunk;	/* path storage, private to manifest.c */
 
 /*

@@ -760,3 +760,28 @@ Test(manifest, damaged_manifests_fail_cleanly)
 	}
 	free(text);
 }
+
+Test(object, fields_round_trip_and_are_strict)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	struct ama_md5 md5, back;
+	uint64_t size;
+
+	cr_assert_eq(ama_md5_from_hex(&md5, MD5_B), 0);
+	ama_object_format_fields(&b, &md5, 9223372036854775807ull);
+	cr_assert_str_eq(b.s, MD5_B " 9223372036854775807");
+	cr_assert_eq(ama_object_parse_fields(&back, &size, b.s, b.len), 0);
+	cr_assert(ama_md5_equal(&md5, &back));
+	cr_assert_eq(size, 9223372036854775807ull);
+	/* len bounds the parse: the "\n" a blob ends with is not a field */
+	cr_assert_eq(ama_object_parse_fields(&back, &size, MD5_B " 12\n",
+					     35), 0);
+	cr_assert_eq(size, 12);
+	cr_assert_eq(ama_object_parse_fields(&back, &size, MD5_B " 12\n",
+					     36), AMA_EINVAL);
+	cr_assert_eq(ama_object_parse_fields(&back, &size, MD5_B " ", 33),
+		     AMA_EINVAL);
+	cr_assert_eq(ama_object_parse_fields(&back, &size, MD5_B, 32),
+		     AMA_EINVAL);
+	ama_buf_release(&b);
+}
