@@ -189,7 +189,8 @@ static int check_next(struct checker *ck, const struct ama_objlist *l,
 	const char *why;
 
 	if (memchr(o->path, '\0', o->path_len))
-		return ama_error_setp(AMA_EINVAL, o->path, "NUL byte in a path");
+		return ama_error_setp(AMA_EINVAL, o->path,
+				      "NUL byte in a path");
 	if (!ama_path_is_clean(o->path))
 		return ama_error_setp(AMA_EINVAL, o->path, "%s",
 				      unclean_reason(o->path, o->path_len));
@@ -211,7 +212,8 @@ static int check_next(struct checker *ck, const struct ama_objlist *l,
 
 		if (o->path_len > f->path_len &&
 		    !memcmp(o->path, f->path, f->path_len)) {
-			unsigned char next = (unsigned char)o->path[f->path_len];
+			unsigned char next =
+				(unsigned char)o->path[f->path_len];
 
 			if (next == '/')
 				return ama_error_setp(AMA_EINVAL, o->path,
@@ -224,7 +226,8 @@ static int check_next(struct checker *ck, const struct ama_objlist *l,
 	}
 	if (ck->sp == ck->cap) {
 		ck->cap = ck->cap ? 2 * ck->cap : 16;
-		ck->stack = ama_realloc(ck->stack, ck->cap * sizeof(*ck->stack));
+		ck->stack = ama_realloc(ck->stack,
+					ck->cap * sizeof(*ck->stack));
 	}
 	ck->stack[ck->sp++] = idx;
 	return 0;
@@ -289,12 +292,19 @@ static void add_u64(struct ama_buf *b, uint64_t v)
 void ama_object_format_fields(struct ama_buf *out, const struct ama_md5 *md5,
 			      uint64_t size)
 {
-	char hex[AMA_MD5_HEXLEN + 1];
+	char tmp[AMA_MD5_HEXLEN + 1 + 21];
+	size_t i = sizeof(tmp);
 
-	ama_md5_to_hex(hex, md5);
-	ama_buf_add(out, hex, AMA_MD5_HEXLEN);
-	ama_buf_addch(out, ' ');
-	add_u64(out, size);
+	do {
+		tmp[--i] = (char)('0' + size % 10);
+		size /= 10;
+	} while (size);
+	tmp[--i] = ' ';
+	/* the hex and its NUL end just where the size begins */
+	i -= AMA_MD5_HEXLEN;
+	ama_md5_to_hex(tmp + i, md5);
+	tmp[i + AMA_MD5_HEXLEN] = ' ';
+	ama_buf_add(out, tmp + i, sizeof(tmp) - i);
 }
 
 int ama_object_parse_fields(struct ama_md5 *md5, uint64_t *size,
@@ -310,18 +320,36 @@ int ama_object_parse_fields(struct ama_md5 *md5, uint64_t *size,
 	if (ama_md5_from_hex(md5, hex) < 0)
 		return ama_error_set(AMA_EINVAL,
 				     "bad MD5 (want 32 lowercase hex)");
-	if (parse_u63(size, s + AMA_MD5_HEXLEN + 1, len - AMA_MD5_HEXLEN - 1) < 0)
+	if (parse_u63(size, s + AMA_MD5_HEXLEN + 1,
+		      len - AMA_MD5_HEXLEN - 1) < 0)
 		return ama_error_set(AMA_EINVAL,
 			"bad size (want a decimal without leading zeros)");
 	return 0;
 }
 
+/*
+ * One object line. This runs for every object of every manifest and commit
+ * id, so the common case (a path that needs no quoting) is written with
+ * one growth check instead of one per byte.
+ */
 static void format_object(struct ama_buf *b, const struct ama_object *o)
 {
+	char *p;
+
 	ama_object_format_fields(b, &o->md5, o->size);
-	ama_buf_addch(b, '\t');
-	ama_quote_path(b, o->path, o->path_len);
-	ama_buf_addch(b, '\n');
+	if (ama_quote_needed(o->path, o->path_len)) {
+		ama_buf_addch(b, '\t');
+		ama_quote_path(b, o->path, o->path_len);
+		ama_buf_addch(b, '\n');
+		return;
+	}
+	ama_buf_grow(b, o->path_len + 2);
+	p = b->s + b->len;
+	*p++ = '\t';
+	memcpy(p, o->path, o->path_len);
+	p[o->path_len] = '\n';
+	b->len += o->path_len + 2;
+	b->s[b->len] = '\0';
 }
 
 void ama_objlist_format(struct ama_buf *out, const struct ama_objlist *l)
@@ -442,7 +470,8 @@ int ama_objlist_diff_next(struct ama_objlist_diff *d,
 		if (c == 0) {
 			d->i++;
 			d->j++;
-			if (a->size == b->size && ama_md5_equal(&a->md5, &b->md5))
+			if (a->size == b->size &&
+			    ama_md5_equal(&a->md5, &b->md5))
 				continue;
 			out->kind = AMA_DIFF_CHANGED;
 		} else if (c < 0) {
@@ -547,7 +576,8 @@ int ama_manifest_check_class(const char *name)
 	if (strstr(name, "..") || name[len - 1] == '.' ||
 	    (len >= 5 && !strcmp(name + len - 5, ".lock")))
 		return ama_error_set(AMA_EINVAL,
-			"bad class name: no '..', and no '.' or '.lock' at the end");
+			"bad class name: no '..', "
+			"and no '.' or '.lock' at the end");
 	return 0;
 }
 
@@ -556,7 +586,8 @@ int ama_manifest_check_author(const char *name)
 	size_t len = strlen(name), i;
 
 	if (!len || len > AUTHOR_MAX)
-		return ama_error_set(AMA_EINVAL, "bad author: want 1 to %d bytes",
+		return ama_error_set(AMA_EINVAL,
+				     "bad author: want 1 to %d bytes",
 				     AUTHOR_MAX);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -763,7 +794,8 @@ static int parse_header_line(struct ama_manifest *m, char *commit_id,
 				     key_names[k], seen[k]);
 	seen[k] = lineno;
 	if (sp && sp + 1 == s + len)
-		return ama_error_set(AMA_EINVAL, "'%s' has a space but no value",
+		return ama_error_set(AMA_EINVAL,
+				     "'%s' has a space but no value",
 				     key_names[k]);
 	if (!sp)
 		return parse_value(m, commit_id, (enum key)k, "", 0);
@@ -830,8 +862,9 @@ int ama_manifest_parse(struct ama_manifest *out, const char *text,
 			goto fail;
 		}
 	if (check_header(out) < 0) {
-		rc = ama_error_wrap(AMA_EINVAL, "line %lu",
-				    seen[out->has_parent ? K_PARENT : K_VERSION]);
+		unsigned long at = seen[out->has_parent ? K_PARENT : K_VERSION];
+
+		rc = ama_error_wrap(AMA_EINVAL, "line %lu", at);
 		goto fail;
 	}
 	pos++;
