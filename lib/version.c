@@ -8,7 +8,7 @@
 #include "record.h"
 #include "version.h"
 
-/* One decimal number of at most max, no leading zero; returns its end or NULL. */
+/* A decimal of at most max, no leading zero; returns its end or NULL. */
 static const char *parse_num(uint32_t *out, const char *p, const char *end,
 			     uint32_t max)
 {
