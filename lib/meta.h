@@ -46,7 +46,9 @@
  * of one asset never both win (the loser gets AMA_ECONFLICT and its commit
  * is left unreferenced). Serializing writers of one asset (as the server
  * does) only spares the loser its work. libgit2's global state is set up
- * by ama_meta_open and torn down by the last ama_meta_close.
+ * by ama_meta_open and torn down by the last ama_meta_close; ama_meta_open
+ * also turns on libgit2's fsync of packs and refs for the whole process,
+ * so that a ref never points into a pack that a crash could lose.
  */
 struct ama_meta;
 
