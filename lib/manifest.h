@@ -1,0 +1,223 @@
+/* manifest.h: object lists and the manifest text of a version, parsed as hostile input. */
+#ifndef AMA_MANIFEST_H
+#define AMA_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "md5.h"
+#include "record.h"
+#include "version.h"
+
+/*
+ * An object: a path inside the asset and the content it points to. Paths
+ * are relative to the asset root and compared bytewise (memcmp order, a
+ * shorter prefix first), as the index and git sort them.
+ */
+struct ama_object {
+	struct ama_md5 md5;
+	uint64_t size;		/* at most INT64_MAX */
+	const char *path;	/* NUL-terminated, owned by the list */
+	size_t path_len;
+};
+
+/*
+ * The fields "<md5> <size>" of an object, as records, manifests and the
+ * blobs of the metadata repository hold them. format appends them to out;
+ * parse reads exactly len bytes of s (32 lowercase hex, one space, a
+ * decimal without leading zeros up to INT64_MAX) and returns 0 or
+ * AMA_EINVAL with the reason.
+ */
+void ama_object_format_fields(struct ama_buf *out, const struct ama_md5 *md5,
+			      uint64_t size);
+int ama_object_parse_fields(struct ama_md5 *md5, uint64_t *size,
+			    const char *s, size_t len);
+
+struct ama_objlist_chunk;	/* path storage, private to manifest.c */
+
+/*
+ * A list of objects. It owns the paths of its objects; pointers into it
+ * stay valid until the list is released (adding objects moves the array v
+ * but never the paths). Zero-filled (AMA_OBJLIST_INIT) is an empty list.
+ */
+struct ama_objlist {
+	struct ama_object *v;
+	size_t n, alloc;
+	struct ama_objlist_chunk *chunks;
+};
+
+#define AMA_OBJLIST_INIT { NULL, 0, 0, NULL }
+
+void ama_objlist_release(struct ama_objlist *l);
+/* Append an object, copying path (len bytes, no NUL inside). No checks. */
+void ama_objlist_add(struct ama_objlist *l, const struct ama_md5 *md5,
+		     uint64_t size, const char *path, size_t len);
+/*
+ * Append the object a record describes: its first two fields are <md5>
+ * <size> (further fields, such as ama-ls-files' state, are ignored), its
+ * path the path. Returns 0, or AMA_EINVAL with the path as subject for a
+ * missing field, a bad MD5 (32 lowercase hex) or a bad size.
+ */
+int ama_objlist_add_record(struct ama_objlist *l, const struct ama_record *rec);
+/*
+ * Sort by path and check the list (as ama_objlist_check). Returns 0 or
+ * AMA_EINVAL; the list is sorted either way.
+ */
+int ama_objlist_sort(struct ama_objlist *l);
+/*
+ * Check a sorted list: every path clean (relative, no ".", "..", empty
+ * part or trailing '/'; no part ".git" in any letter case, which git
+ * cannot store; not under ".ama/", which ama manages), in strictly
+ * increasing order (no duplicates), and no path both a file and a folder
+ * of another ("a" and "a/b"). Returns 0, or AMA_EINVAL with the offending
+ * path as subject and the reason.
+ */
+int ama_objlist_check(const struct ama_objlist *l);
+/* The object at path (len bytes) in a sorted list, or NULL. */
+const struct ama_object *ama_objlist_find(const struct ama_objlist *l,
+					  const char *path, size_t len);
+/*
+ * Append the objects part of a manifest to out: one line per object,
+ * "<md5> <size> TAB path" and '\n', the path C-quoted as lib/record.c
+ * quotes it (ama_quote_path).
+ */
+void ama_objlist_format(struct ama_buf *out, const struct ama_objlist *l);
+/*
+ * Parse an objects part (the format above, each line ending in '\n',
+ * nothing else) into out (which must be empty), checked as
+ * ama_objlist_check does. first_line numbers the first line in messages.
+ * Returns 0, or AMA_EINVAL with a reason naming the line ("line 12: ...");
+ * out is then empty.
+ */
+int ama_objlist_parse(struct ama_objlist *out, const char *text, size_t len,
+		      unsigned long first_line);
+/* Do the two lists hold the same objects (path, MD5 and size)? */
+int ama_objlist_equal(const struct ama_objlist *a, const struct ama_objlist *b);
+
+/* What happened to a path between two sorted lists. */
+enum ama_diff_kind {
+	AMA_DIFF_ADDED,		/* only in the new list */
+	AMA_DIFF_REMOVED,	/* only in the old list */
+	AMA_DIFF_CHANGED,	/* in both, with another MD5 or size */
+};
+
+struct ama_diff_entry {
+	enum ama_diff_kind kind;
+	const struct ama_object *old;	/* NULL when added */
+	const struct ama_object *new;	/* NULL when removed */
+	const char *path;		/* the path of whichever is set */
+	size_t path_len;
+};
+
+/* A walk over the differences of two sorted lists, in path order. */
+struct ama_objlist_diff {
+	const struct ama_objlist *old, *new;
+	size_t i, j;
+};
+
+/* Start a walk; both lists must be sorted and stay unchanged meanwhile. */
+void ama_objlist_diff_init(struct ama_objlist_diff *d,
+			   const struct ama_objlist *old,
+			   const struct ama_objlist *new);
+/*
+ * The next difference into out (pointing into the lists). Returns 1, or 0
+ * when there is none left.
+ */
+int ama_objlist_diff_next(struct ama_objlist_diff *d,
+			  struct ama_diff_entry *out);
+
+/*
+ * The commit id of a version: the SHA-256, in 64 lowercase hex digits, of
+ * exactly these bytes:
+ *
+ *     "ama-commit-id 1\n"
+ *     "parent X.Y.Z\n"       ("parent\n" when there is no parent)
+ *     the objects part, as ama_objlist_format writes it
+ *
+ * The author, time, message and the new version's number are left out, so
+ * the same objects committed on the same parent have the same id however
+ * often the commit is retried.
+ */
+#define AMA_COMMIT_ID_HEXLEN 64
+void ama_manifest_commit_id(char *out, const struct ama_version *parent,
+			    const struct ama_objlist *objects);
+
+/*
+ * A manifest: the header and the objects of one version. Its text is
+ * "key value" lines, then an empty line, then the objects part:
+ *
+ *     version 0.0.1
+ *     parent 0.0.0
+ *     class imaging
+ *     seq 3
+ *     commit-id <64 hex>
+ *     author alice
+ *     time 1718000000
+ *     message first light
+ *
+ *     <md5> <size>\tpath
+ *
+ * version, author and time are required; parent is absent (or has no
+ * value) exactly for 0.0.0, and otherwise is the version before; class,
+ * seq, commit-id and message are optional (a missing message is empty).
+ * A key without a value is written without the space. time is seconds
+ * since the epoch, UTC: the unit of git's commit time, so it goes into
+ * the metadata repository and comes back unchanged, with no calendar or
+ * time zone to parse. Text values (author, message) are C-quoted as paths
+ * are when they hold a control byte, DEL, '"' or '\'. The author is a
+ * user name: 1 to 255 bytes, no control bytes, no '<' or '>' and no
+ * leading or trailing space, so git can store it as it is.
+ */
+struct ama_manifest {
+	struct ama_version version;
+	int has_parent;
+	struct ama_version parent;
+	char *class;		/* NULL when absent */
+	uint64_t seq;		/* 0 when absent */
+	char *author;
+	int64_t time;		/* seconds since the epoch, >= 0 */
+	char *message;		/* NULL or "" when empty; may hold newlines */
+	struct ama_objlist objects;
+};
+
+/*
+ * The strings are the manifest's: release frees class, author and message
+ * (set them with ama_strdup) and the objects.
+ */
+void ama_manifest_init(struct ama_manifest *m);
+void ama_manifest_release(struct ama_manifest *m);
+
+/*
+ * Check a manifest built in memory: version and parent consistent, class
+ * valid (ama_manifest_check_class), author valid, time not negative, the
+ * objects sorted and valid. Returns 0 or AMA_EINVAL.
+ */
+int ama_manifest_check(const struct ama_manifest *m);
+/*
+ * Is name a valid class name: 1 to 64 bytes of [A-Za-z0-9._-], starting
+ * with a letter or digit, no "..", not ending in '.' or ".lock"? Such a
+ * name is a valid part of a git ref and of a bucket key. Returns 0, or
+ * AMA_EINVAL with the reason.
+ */
+int ama_manifest_check_class(const char *name);
+/* Is name a valid author (see above)? Returns 0 or AMA_EINVAL. */
+int ama_manifest_check_author(const char *name);
+
+/*
+ * Append the text of m to out, header keys in the order shown above,
+ * commit-id always written (computed from parent and objects). m must
+ * pass ama_manifest_check.
+ */
+void ama_manifest_format(struct ama_buf *out, const struct ama_manifest *m);
+/*
+ * Parse a manifest from len bytes of hostile text into out (initialized
+ * by the call). Returns 0, or AMA_EINVAL with a reason naming the line:
+ * a NUL byte, an unknown, repeated or missing key, a bad value, a missing
+ * empty line, a bad object line, or a commit-id that does not match the
+ * parent and objects. out is released on failure.
+ */
+int ama_manifest_parse(struct ama_manifest *out, const char *text,
+		       size_t len);
+
+#endif
