@@ -502,12 +502,25 @@ Test(ignore, degenerate_lines_match_nothing)
 	ama_ignore_free(ig);
 }
 
-Test(ignore, files_are_read_without_following_links)
+static char dir[32];
+
+static void remove_dir(void)
 {
-	char dir[] = "/tmp/ama-ignore-XXXXXX";
+	if (!dir[0] || chdir(dir) < 0)
+		return;
+	unlink("pats");
+	unlink("link");
+	rmdir("folder");
+	if (chdir("/") == 0)
+		rmdir(dir);
+}
+
+Test(ignore, files_are_read_without_following_links, .fini = remove_dir)
+{
 	struct ama_ignore *ig = ama_ignore_new();
 	int fd;
 
+	strcpy(dir, "/tmp/ama-ignore-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	cr_assert_eq(chdir(dir), 0);
 	fd = open("pats", O_WRONLY | O_CREAT, 0644);
@@ -522,10 +535,5 @@ Test(ignore, files_are_read_without_following_links)
 	cr_assert_eq(verdict(ig, "a.x", 0), AMA_IGNORE_NONE);
 	cr_assert_eq(ama_ignore_add_file(ig, "", "pats"), 2);
 	cr_assert_eq(verdict(ig, "a.x", 0), AMA_IGNORE_EXCLUDED);
-	unlink("pats");
-	unlink("link");
-	rmdir("folder");
-	cr_assert_eq(chdir("/"), 0);
-	rmdir(dir);
 	ama_ignore_free(ig);
 }
