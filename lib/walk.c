@@ -355,12 +355,13 @@ static void walk_dir(struct walker *w, size_t depth, size_t lo, size_t hi)
 	int has_ignore;
 
 	if (!read_folder(w, lv, &has_ignore) ||
-	    (has_ignore && load_ignore(w, w->path.s, dirlen) < 0)) {
+	    (has_ignore && load_ignore(w, ama_buf_str(&w->path), dirlen) < 0)) {
 		process_starts(w, lo, hi, dirlen, depth + 1);
 		ama_ignore_pop(w->ig, mark);
 		return;
 	}
-	qsort_r(lv->e, lv->n, sizeof(*lv->e), ent_cmp, lv->names.s);
+	if (lv->n > 1)
+		qsort_r(lv->e, lv->n, sizeof(*lv->e), ent_cmp, lv->names.s);
 	for (i = 0; i < lv->n && !w->stop; i++) {
 		const struct ent *e = &lv->e[i];
 		const char *name = lv->names.s + e->off;
