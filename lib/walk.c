@@ -342,6 +342,17 @@ static int read_folder(struct walker *w, struct level *lv, int *has_ignore)
 	return rc;
 }
 
+/* The length of the folder prefix above the folder dir ("a/b/": 2); "": none. */
+static size_t parent_prefix(const char *dir, size_t len)
+{
+	const char *slash;
+
+	if (!len)
+		return SIZE_MAX;
+	slash = len > 1 ? memrchr(dir, '/', len - 1) : NULL;
+	return slash ? (size_t)(slash - dir) + 1 : 0;
+}
+
 /*
  * Walk the folder in w->path ("" for the root, else "dir/"), whose
  * .amaignore is not loaded yet, at depth. starts[lo, hi) are the named
@@ -356,7 +367,13 @@ static void walk_dir(struct walker *w, size_t depth, size_t lo, size_t hi)
 
 	if (!read_folder(w, lv, &has_ignore) ||
 	    (has_ignore && load_ignore(w, ama_buf_str(&w->path), dirlen) < 0)) {
-		process_starts(w, lo, hi, dirlen, depth + 1);
+		/*
+		 * This folder's .amaignore is not on the stack: a folder named
+		 * inside it tries to read it again, and is not walked if it
+		 * cannot be read.
+		 */
+		process_starts(w, lo, hi, parent_prefix(w->path.s, dirlen),
+			       depth + 1);
 		ama_ignore_pop(w->ig, mark);
 		return;
 	}
@@ -480,14 +497,10 @@ static void process_starts(struct walker *w, size_t lo, size_t hi,
 					walk_dir(w, depth, i + 1, j);
 				} else if (!w->stop && i + 1 < j) {
 					/* not entered: only what is named */
-					const char *slash = memrchr(s->path,
-								    '/',
-								    s->len);
-					size_t parent = slash ? (size_t)(slash -
-						s->path) + 1 : 0;
-
 					process_starts(w, i + 1, j, s->len ?
-						       parent : loaded, depth);
+						       parent_prefix(s->path,
+							s->len + 1) : loaded,
+						       depth);
 				}
 			}
 			ama_ignore_pop(w->ig, mark);

@@ -463,6 +463,9 @@ Test(walk, unreadable_folders_are_errors_and_the_walk_goes_on)
 	put("a/f", "");
 	put("locked/g", "");
 	put("search-only/h", "");
+	put("search-only/.amaignore", "*.x\n");
+	put("search-only/sub/a.x", "");
+	put("search-only/sub/b", "");
 	put("sub/.amaignore", "*.x\n");
 	put("sub/f", "");
 	put("z", "");
@@ -479,6 +482,15 @@ Test(walk, unreadable_folders_are_errors_and_the_walk_goes_on)
 	expect_walk(PATHS("search-only/h", "search-only"), 0, 1,
 		    "E search-only: cannot open folder: Permission denied\n"
 		    "F search-only/h (named)\n");
+	/* and a folder named inside it, with that folder's .amaignore */
+	expect_walk(PATHS("search-only/sub", ""), 0, 3,
+		    "F a/f\n"
+		    "E locked: cannot open folder: Permission denied\n"
+		    "E search-only: cannot open folder: Permission denied\n"
+		    "F search-only/sub/b\n"
+		    "E sub/.amaignore: cannot read: Permission denied\n"
+		    "F z\n");
+	expect_walk(PATHS("search-only/sub"), 0, 0, "F search-only/sub/b\n");
 }
 
 static char *untracked_log(int *rc, const char *const *tracked, size_t n)
