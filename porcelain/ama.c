@@ -215,7 +215,13 @@ static int dispatch(char **argv)
 	rc = *cmd && !strchr(cmd, '/') ? ama_exec_find(&prog, name.s) :
 		AMA_ENOTFOUND;
 	if (rc == AMA_ENOTFOUND) {
-		ama_msg("'%s' is not an ama command; see 'ama help'", cmd);
+		/* one line whatever the name holds: C-quoted as paths are */
+		if (ama_quote_needed(cmd, strlen(cmd)))
+			ama_msg("%s is not an ama command; see 'ama help'",
+				ama_quote_for_message(cmd));
+		else
+			ama_msg("'%s' is not an ama command; see 'ama help'",
+				cmd);
 		suggest(cmd);
 		ama_buf_release(&name);
 		return 2;

@@ -155,6 +155,21 @@ test_expect_success 'a name with a slash or an empty name is no command' '
 	echo "ama: '"''"' is not an ama command; see '"'ama help'"'" >expect &&
 	test_cmp expect err
 '
+test_expect_success 'a name with control bytes is quoted in the message' '
+	test_exit_code 2 ama "new
+line" 2>err &&
+	cat >expect <<-\EOF &&
+	ama: "new\nline" is not an ama command; see '"'ama help'"'
+	EOF
+	test_cmp expect err
+'
+test_expect_success '-C names a hostile folder quoted' '
+	test_exit_code 2 ama -C "tab	\"x\"" frob 2>err &&
+	cat >expect <<-\EOF &&
+	ama: "tab\t\"x\"": cannot change to this folder: No such file or directory
+	EOF
+	test_cmp expect err
+'
 test_expect_success 'a program that cannot run is a setup error' '
 	test_exit_code 2 ama noexec 2>err &&
 	echo "ama: cannot run '"'ama-noexec'"': Permission denied" >expect &&
