@@ -39,7 +39,7 @@ static int add_folders(struct ama_buf *out, const char *list)
 
 				if (!cwd)
 					return ama_error_set_errno(AMA_EIO,
-						"cannot make the exec path absolute");
+						"cannot find the working folder");
 				ama_buf_addstr(out, cwd);
 				ama_buf_addch(out, '/');
 				free(cwd);
@@ -426,7 +426,7 @@ static int pump(struct ama_pipeline *pl)
 
 			if (w > 0)
 				off += (size_t)w;
-			/* EPIPE: the stage stopped reading; its status says why */
+			/* EPIPE: the stage stopped reading, its status says why */
 			if ((w < 0 && errno != EINTR && errno != EAGAIN) ||
 			    off == inb->len)
 				close_fd(&pl->in.fd);

@@ -39,7 +39,7 @@ static int is_digit(uchar c)
 	return c >= '0' && c <= '9';
 }
 
-/* Is c in the POSIX class named by n bytes at name (ASCII only)? -1: no such class. */
+/* Is c in the POSIX class of that name (n bytes, ASCII)? -1: no such class. */
 static int in_posix_class(const uchar *name, size_t n, uchar c)
 {
 #define CLASS(s) (n == sizeof(s) - 1 && !memcmp(name, s, n))
@@ -156,7 +156,7 @@ static int match_star(const uchar *start, const uchar *p, const uchar *text)
 			;
 		if (at_component &&
 		    (!*p || *p == '/' || (p[0] == '\\' && p[1] == '/'))) {
-			/* "a/" "**" "/b" also matches "a/b": try zero folders */
+			/* "a/" "**" "/b" matches "a/b" too: zero folders */
 			if (*p == '/' && dowild(p + 1, text) == WM_MATCH)
 				return WM_MATCH;
 			cross = 1;
@@ -291,7 +291,7 @@ void ama_ignore_pop(struct ama_ignore *ig, struct ama_ignore_mark mark)
 	ama_buf_truncate(&ig->bytes, mark.nbytes);
 }
 
-/* The length of line without its trailing unquoted spaces (gitignore's rule). */
+/* The length of a line without its trailing unquoted spaces (gitignore). */
 static size_t trim_trailing_spaces(const char *s, size_t n)
 {
 	size_t i, first_space = SIZE_MAX;
@@ -393,7 +393,7 @@ size_t ama_ignore_add(struct ama_ignore *ig, const char *base,
 		p = nl ? nl + 1 : end;
 	}
 	if (ig->n == before)
-		ama_buf_truncate(&ig->bytes, off);	/* no pattern: no base */
+		ama_buf_truncate(&ig->bytes, off);	/* no pattern, no base */
 	return ig->n - before;
 }
 

@@ -184,7 +184,7 @@ static int emit_file(struct walker *w, const char *path, size_t len,
 			int rc = ama_stat_path(&now, path);
 
 			if (rc == AMA_ENOTFOUND)
-				return 0;	/* gone since the folder was read */
+				return 0;	/* gone since the listing */
 			if (rc < 0)
 				return emit_error(w, path, explicit_path);
 			if (!S_ISREG(now.mode))
@@ -342,7 +342,7 @@ static int read_folder(struct walker *w, struct level *lv, int *has_ignore)
 	return rc;
 }
 
-/* The length of the folder prefix above the folder dir ("a/b/": 2); "": none. */
+/* The length of the prefix of dir's parent ("a/b/": 2); SIZE_MAX for "". */
 static size_t parent_prefix(const char *dir, size_t len)
 {
 	const char *slash;

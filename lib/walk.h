@@ -56,7 +56,7 @@
 
 enum ama_walk_event {
 	AMA_WALK_FILE,		/* a regular file */
-	AMA_WALK_DIR,		/* a folder about to be entered (AMA_WALK_DIRS) */
+	AMA_WALK_DIR,		/* a folder to enter (with AMA_WALK_DIRS) */
 	AMA_WALK_SKIPPED,	/* not walked; reason says why */
 	AMA_WALK_ERROR,		/* could not be read; the error is set */
 };

@@ -251,7 +251,8 @@ Test(config, typed_values_and_their_errors)
 	cr_assert_eq(size, 64ULL << 20);
 	cr_assert_eq(ama_config_get_int(c, "server", "port", &jobs),
 		     AMA_ESETUP);
-	cr_assert_str_eq(ama_error_msg(), "[server] port: '80x' is not a number");
+	cr_assert_str_eq(ama_error_msg(),
+			 "[server] port: '80x' is not a number");
 	/* unset: the default stays */
 	size = 7;
 	cr_assert_eq(ama_config_get_size(c, "transfer", "nosuch", &size), 0);

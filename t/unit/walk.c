@@ -579,8 +579,8 @@ Test(walk, agrees_with_git_on_a_tree_of_patterns)
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		put(files[i], "");
 	snprintf(gitdir, sizeof(gitdir), "%s.git", root);
-	cr_assert_eq(ama_run(PATHS("git", "init", "-q", "--bare", gitdir), NULL, NULL),
-		     0);
+	cr_assert_eq(ama_run(PATHS("git", "init", "-q", "--bare", gitdir),
+			     NULL, NULL), 0);
 	cr_assert_eq(ama_run(PATHS("git", "--git-dir", gitdir, "--work-tree",
 				   ".", "ls-files", "-o", "-z",
 				   "--exclude-per-directory=.amaignore"),
