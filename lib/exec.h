@@ -56,8 +56,9 @@ struct ama_stage {
 					   up as ama_exec_find() does */
 	pid_t pid;		/* set by start; 0 if it did not start */
 	int status;		/* set by finish: the exit status, 128 + the
-				   signal that killed it, 127 if it could not
-				   be started, -1 if it was not run */
+				   signal that killed it; 127 (not found) or
+				   126 (not runnable) if it could not be
+				   started; -1 if it was not run */
 };
 
 /*
