@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -73,25 +74,28 @@ static void append(struct ama_config *c, size_t at, const char *section,
 void ama_config_put(struct ama_config *c, const char *section,
 		    const char *key, const char *value)
 {
-	struct entry *e = find(c, section, key);
+	struct entry *e;
 	size_t i, at = c->n;
 
-	if (e && value) {
+	if (!value) {
+		/* every copy: an earlier one would come back otherwise */
+		while ((e = find(c, section, key))) {
+			i = (size_t)(e - c->e);
+			free(e->section);
+			free(e->key);
+			free(e->value);
+			memmove(c->e + i, c->e + i + 1,
+				(c->n - i - 1) * sizeof(*c->e));
+			c->n--;
+		}
+		return;
+	}
+	e = find(c, section, key);
+	if (e) {
 		free(e->value);
 		e->value = ama_strdup(value);
 		return;
 	}
-	if (e) {
-		i = (size_t)(e - c->e);
-		free(e->section);
-		free(e->key);
-		free(e->value);
-		memmove(c->e + i, c->e + i + 1, (c->n - i - 1) * sizeof(*c->e));
-		c->n--;
-		return;
-	}
-	if (!value)
-		return;
 	for (i = 0; i < c->n; i++)
 		if (!strcmp(c->e[i].section, section))
 			at = i + 1;
@@ -110,22 +114,66 @@ static int handler(void *user, const char *section, const char *key,
 	return 1;
 }
 
+/* inih reads lines into a fixed buffer: one that does not fit is refused. */
+struct line_reader {
+	FILE *f;
+	int lineno;
+	int too_long;	/* the number of the first line that did not fit */
+	int max;	/* the longest line that fits, without its newline */
+};
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct line_reader *r = stream;
+	size_t n;
+	int next;
+
+	if (r->too_long || !fgets(str, num, r->f))
+		return NULL;
+	r->lineno++;
+	r->max = num - 1;
+	n = strlen(str);
+	if (n + 1 < (size_t)num || str[n - 1] == '\n')
+		return str;
+	next = getc(r->f);
+	if (next == EOF || next == '\n')
+		return str;	/* it fitted, newline and all */
+	r->too_long = r->lineno;
+	return NULL;
+}
+
 static int parse_into(struct ama_config *c, const char *path)
 {
-	int rc;
+	struct line_reader r = { NULL, 0, 0, 0 };
+	struct stat st;
+	int rc = 0;
 
-	if (access(path, F_OK) < 0) {
+	r.f = fopen(path, "re");
+	if (!r.f) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
-		return ama_error_setp_errno(AMA_EIO, path, "cannot read");
+		return ama_error_setp_errno(AMA_ESETUP, path, "cannot read");
 	}
-	rc = ini_parse(path, handler, c);
-	if (rc < 0)
-		return ama_error_setp_errno(AMA_EIO, path, "cannot read");
-	if (rc > 0)
-		return ama_error_setp(AMA_ESETUP, path,
-				      "line %d: not valid INI", rc);
-	return 0;
+	if (fstat(fileno(r.f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		rc = ama_error_setp_errno(AMA_ESETUP, path, "cannot read");
+		goto out;
+	}
+	rc = ini_parse_stream(read_line, &r, handler, c);
+	if (ferror(r.f))
+		rc = ama_error_setp_errno(AMA_ESETUP, path, "cannot read");
+	else if (r.too_long)
+		rc = ama_error_setp(AMA_ESETUP, path,
+				    "line %d: longer than %d bytes",
+				    r.too_long, r.max);
+	else if (rc > 0)
+		rc = ama_error_setp(AMA_ESETUP, path,
+				    "line %d: not valid INI", rc);
+	else if (rc < 0)
+		abort();	/* inih is out of memory */
+out:
+	fclose(r.f);
+	return rc;
 }
 
 char *ama_config_user_path(void)
@@ -273,12 +321,66 @@ int ama_config_get_int(const struct ama_config *c, const char *section,
 	return 0;
 }
 
+/* Why text could not be read back as written, or NULL. */
+static const char *unwritable(const char *text, int is_value)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = strlen(text);
+
+	if (!is_value && !n)
+		return "it is empty";
+	if (n && (isspace(p[0]) || isspace(p[n - 1])))
+		return "it starts or ends with a space";
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return "it holds a control byte";
+		if (is_value && *p == ';' && p > (const unsigned char *)text &&
+		    isspace(p[-1]))
+			return "a ';' after a space starts a comment";
+		if (!is_value && strchr("=:[]", *p))
+			return "it holds '=', ':', '[' or ']'";
+	}
+	if (!is_value && strchr(";#", text[0]))
+		return "it starts a comment";
+	return NULL;
+}
+
+/* Can the entry be written so that it reads back the same? */
+static int check_entry(const struct entry *e)
+{
+	const char *why;
+
+	why = unwritable(e->section, 0);
+	if (why)
+		return ama_error_set(AMA_EINVAL,
+				     "a section name cannot be written: %s",
+				     why);
+	why = unwritable(e->key, 0);
+	if (why)
+		return ama_error_set(AMA_EINVAL,
+				     "[%s]: a key cannot be written: %s",
+				     e->section, why);
+	why = unwritable(e->value, 1);
+	if (!why && strlen(e->key) + 3 + strlen(e->value) >= INI_MAX_LINE)
+		why = "the line would be too long";
+	if (!why && strlen(e->section) + 2 >= INI_MAX_LINE)
+		why = "the section line would be too long";
+	if (why)
+		return ama_error_set(AMA_EINVAL,
+				     "[%s] %s: the value cannot be written: %s",
+				     e->section, e->key, why);
+	return 0;
+}
+
 int ama_config_write(const struct ama_config *c, const char *path)
 {
 	struct ama_buf b = AMA_BUF_INIT;
 	size_t i, j;
 	int rc;
 
+	for (i = 0; i < c->n; i++)
+		if (check_entry(&c->e[i]) < 0)
+			return AMA_EINVAL;
 	for (i = 0; i < c->n; i++) {
 		int seen = 0;
 

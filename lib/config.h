@@ -14,8 +14,9 @@ struct ama_config;
 
 /*
  * Load the user file (if it exists) and asset_file (if not NULL and it
- * exists). Returns 0, or AMA_ESETUP naming the file and line of a syntax
- * error, or AMA_EIO if a file exists but cannot be read.
+ * exists). Returns 0, or AMA_ESETUP with the file as subject: a syntax
+ * error ("line 3: not valid INI"), a line longer than inih reads ("line 3:
+ * longer than 199 bytes"), or a file that exists but cannot be read.
  */
 int ama_config_load(struct ama_config **out, const char *asset_file);
 /* Load one file alone (a missing file gives an empty config). */
@@ -36,10 +37,17 @@ int ama_config_get_size(const struct ama_config *c, const char *section,
 /* Parse "64MiB", "16M", "1GiB", "4096" into bytes; -1 if bad. */
 int ama_parse_size(const char *s, uint64_t *out);
 
-/* Set (or with value NULL, remove) a key in c, in file order. */
+/* Set (or with value NULL, remove every copy of) a key in c, in file order. */
 void ama_config_put(struct ama_config *c, const char *section,
 		    const char *key, const char *value);
-/* Write c's file keys (not the environment) to path atomically. */
+/*
+ * Write c's file keys (not the environment) to path atomically; meant for a
+ * config from ama_config_load_file() (ama_config_load() merges the user's
+ * keys in). Returns 0, AMA_EINVAL ("[s] k: the value cannot be written:
+ * it holds a control byte") for an entry that would not read back as it is
+ * (line breaks, spaces at either end, " ;", too long), or what
+ * ama_write_file_atomic() returns.
+ */
 int ama_config_write(const struct ama_config *c, const char *path);
 
 /* The user config file's path (it may not exist); caller frees. */

@@ -110,7 +110,7 @@ static int parse_int(const char *s, int *out)
 struct optset {
 	struct option longs[MAXOPTS + 1];
 	const struct ama_option *map[MAXOPTS];
-	char shorts[3 * MAXOPTS + 2];
+	char shorts[3 * MAXOPTS + 3];
 	int n, nlong;
 };
 
@@ -157,7 +157,8 @@ int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 	memset(&s, 0, sizeof(s));
 	memset(c, 0, sizeof(*c));
 	c->usage = usage;
-	s.shorts[0] = ':';	/* report a missing value as ':' */
+	/* '+': stop at the first operand; ':': report a missing value as ':' */
+	strcpy(s.shorts, common & AMA_COMMON_IN_ORDER ? "+:" : ":");
 	for (i = 0; i < 4; i++)
 		if (common & (1u << i))
 			add_opt(&s, &builtin[i]);

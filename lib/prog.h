@@ -47,6 +47,8 @@ struct ama_common {
 #define AMA_COMMON_STDIN	0x2u
 #define AMA_COMMON_QUIET	0x4u
 #define AMA_COMMON_JOBS		0x8u
+/* Not an option: stop at the first operand (the rest belongs to a command). */
+#define AMA_COMMON_IN_ORDER	0x10u
 
 enum ama_opt_kind {
 	AMA_OPTK_END = 0,

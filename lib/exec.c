@@ -1,0 +1,516 @@
+/* exec.c: the exec path, and commands and pipelines run with posix_spawn, no shell. */
+#include "auto-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "exec.h"
+
+#ifndef AMA_LIBEXECDIR
+#define AMA_LIBEXECDIR "/usr/local/libexec/ama"
+#endif
+
+/* Append the folders of the colon-separated list to out, absolute. */
+static int add_folders(struct ama_buf *out, const char *list)
+{
+	const char *p = list;
+
+	while (*p) {
+		const char *e = strchrnul(p, ':');
+
+		if (e > p) {
+			if (out->len)
+				ama_buf_addch(out, ':');
+			if (*p != '/') {
+				char *cwd = getcwd(NULL, 0);
+
+				if (!cwd)
+					return ama_error_set_errno(AMA_EIO,
+						"cannot find the working folder");
+				ama_buf_addstr(out, cwd);
+				ama_buf_addch(out, '/');
+				free(cwd);
+			}
+			ama_buf_add(out, p, (size_t)(e - p));
+		}
+		p = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+static int exec_path(struct ama_buf *out)
+{
+	const char *env = getenv("AMA_EXEC_PATH");
+
+	if (env && add_folders(out, env) < 0)
+		return AMA_EIO;
+	return add_folders(out, AMA_LIBEXECDIR);
+}
+
+char *ama_exec_path(void)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+
+	if (exec_path(&b) < 0) {
+		/* no working folder: the relative folders are left out */
+		ama_buf_reset(&b);
+		ama_buf_addstr(&b, AMA_LIBEXECDIR);
+	}
+	return ama_buf_detach(&b);
+}
+
+static const char *path_env(void)
+{
+	const char *p = getenv("PATH");
+
+	return p ? p : "/usr/local/bin:/usr/bin:/bin";
+}
+
+int ama_exec_setup_path(void)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	const char *old = path_env();
+	int rc = exec_path(&b);
+
+	if (rc < 0)
+		goto out;
+	if (!strncmp(old, b.s, b.len) && (!old[b.len] || old[b.len] == ':'))
+		goto out;	/* already in front */
+	if (*old) {
+		ama_buf_addch(&b, ':');
+		ama_buf_addstr(&b, old);
+	}
+	if (setenv("PATH", b.s, 1) < 0)
+		rc = ama_error_set_errno(AMA_EIO, "cannot set PATH");
+out:
+	ama_buf_release(&b);
+	return rc;
+}
+
+static int runnable(const char *path, int *denied)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (access(path, X_OK) == 0)
+		return 1;
+	*denied = 1;
+	return 0;
+}
+
+int ama_exec_find(char **out, const char *name)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	const char *p = path_env();
+	int denied = 0;
+
+	*out = NULL;
+	if (strchr(name, '/')) {
+		if (runnable(name, &denied)) {
+			*out = ama_strdup(name);
+			return 0;
+		}
+	} else if (*name) {
+		for (;;) {
+			const char *e = strchrnul(p, ':');
+
+			ama_buf_reset(&b);
+			if (e > p)
+				ama_buf_add(&b, p, (size_t)(e - p));
+			else
+				ama_buf_addch(&b, '.');
+			ama_buf_addch(&b, '/');
+			ama_buf_addstr(&b, name);
+			if (runnable(b.s, &denied)) {
+				*out = ama_buf_detach(&b);
+				return 0;
+			}
+			if (!*e)
+				break;
+			p = e + 1;
+		}
+		ama_buf_release(&b);
+	}
+	errno = denied ? EACCES : ENOENT;
+	return ama_error_set_errno(denied ? AMA_ESETUP : AMA_ENOTFOUND,
+				   "cannot run '%s'", name);
+}
+
+/* --- pipelines --- */
+
+/* A pipe whose descriptors are close-on-exec and above 2. */
+static int make_pipe(int fd[2])
+{
+	int i;
+
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return ama_error_set_errno(AMA_EIO, "cannot make a pipe");
+	for (i = 0; i < 2; i++) {
+		if (fd[i] > 2)
+			continue;
+		/* stdin or stdout was closed: keep clear of 0, 1 and 2 */
+		int moved = fcntl(fd[i], F_DUPFD_CLOEXEC, 3);
+
+		close(fd[i]);
+		fd[i] = moved;
+	}
+	if (fd[0] < 0 || fd[1] < 0) {
+		int err = errno;
+
+		if (fd[0] >= 0)
+			close(fd[0]);
+		if (fd[1] >= 0)
+			close(fd[1]);
+		errno = err;
+		return ama_error_set_errno(AMA_EIO, "cannot make a pipe");
+	}
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Where one end of a stage is connected in the child; -1: inherited. */
+static void redirect_child(posix_spawn_file_actions_t *fa,
+			   const struct ama_redirect *r, int child_fd,
+			   int target)
+{
+	if (r->how == AMA_REDIR_NULL)
+		posix_spawn_file_actions_addopen(fa, target, "/dev/null",
+			target ? O_WRONLY : O_RDONLY, 0);
+	else if (child_fd >= 0 && child_fd != target)
+		posix_spawn_file_actions_adddup2(fa, child_fd, target);
+}
+
+static int stage_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 255;
+}
+
+static int reap(struct ama_stage *s)
+{
+	int wstatus;
+
+	if (!s->pid)
+		return 0;
+	while (waitpid(s->pid, &wstatus, 0) < 0) {
+		if (errno != EINTR)
+			return ama_error_set_errno(AMA_EIO,
+						   "cannot wait for '%s'",
+						   s->argv[0]);
+	}
+	s->status = stage_status(wstatus);
+	s->pid = 0;
+	return 0;
+}
+
+static int owns_fd(const struct ama_redirect *r)
+{
+	return r->how == AMA_REDIR_BUF || r->how == AMA_REDIR_PIPE;
+}
+
+/* A stage could not start: stop those that did, and say which. */
+static void abandon(struct ama_pipeline *pl, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		if (pl->stages[i].pid)
+			kill(pl->stages[i].pid, SIGTERM);
+	for (i = 0; i < k; i++)
+		if (reap(&pl->stages[i]) < 0)
+			pl->stages[i].pid = 0;
+	if (owns_fd(&pl->in))
+		close_fd(&pl->in.fd);
+	if (owns_fd(&pl->out))
+		close_fd(&pl->out.fd);
+	pl->failed = k;
+}
+
+static int spawn_stage(struct ama_pipeline *pl, size_t k, const char *prog,
+		       int in_fd, int out_fd)
+{
+	struct ama_stage *s = &pl->stages[k];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, pipe_only;
+	int err;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	/* a stage starts with no blocked signals and SIGPIPE's default */
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &pipe_only);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	redirect_child(&fa, k == 0 ? &pl->in : &(struct ama_redirect){ 0 },
+		       in_fd, 0);
+	redirect_child(&fa, k + 1 == pl->n ? &pl->out :
+		       &(struct ama_redirect){ 0 }, out_fd, 1);
+	err = posix_spawn(&s->pid, prog, &fa, &attr,
+			  (char *const *)s->argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		s->pid = 0;
+		s->status = err == ENOENT ? 127 : 126;
+		errno = err;
+		return ama_error_set_errno(AMA_ESETUP, "cannot run '%s'",
+					   s->argv[0]);
+	}
+	return 0;
+}
+
+/* The child's end of in or out, making the pipe a BUF or PIPE needs. */
+static int outer_end(struct ama_redirect *r, int is_in, int *child_fd)
+{
+	int fd[2];
+
+	*child_fd = -1;
+	switch (r->how) {
+	case AMA_REDIR_FD:
+		*child_fd = r->fd;
+		return 0;
+	case AMA_REDIR_BUF:
+	case AMA_REDIR_PIPE:
+		if (make_pipe(fd) < 0)
+			return AMA_EIO;
+		*child_fd = is_in ? fd[0] : fd[1];
+		r->fd = is_in ? fd[1] : fd[0];
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int ama_pipeline_start(struct ama_pipeline *pl)
+{
+	char **progs = ama_calloc(pl->n, sizeof(char *));
+	int child_in = -1, child_out = -1, in_owned, rc = 0;
+	size_t k;
+
+	if (!pl->n || ((pl->in.how == AMA_REDIR_BUF ||
+			pl->out.how == AMA_REDIR_BUF) &&
+		       (pl->in.how == AMA_REDIR_PIPE ||
+			pl->out.how == AMA_REDIR_PIPE)))
+		abort();	/* the caller's bug, see exec.h */
+	pl->failed = pl->n;
+	for (k = 0; k < pl->n; k++) {
+		pl->stages[k].pid = 0;
+		pl->stages[k].status = -1;
+	}
+	for (k = 0; k < pl->n; k++) {
+		rc = ama_exec_find(&progs[k], pl->stages[k].argv[0]);
+		if (rc < 0) {
+			char msg[1024];
+
+			/* a missing program is a broken installation */
+			snprintf(msg, sizeof(msg), "%s", ama_error_msg());
+			pl->stages[k].status = rc == AMA_ENOTFOUND ? 127 : 126;
+			pl->failed = k;
+			rc = ama_error_set(AMA_ESETUP, "%s", msg);
+			goto out;
+		}
+	}
+	if (outer_end(&pl->in, 1, &child_in) < 0) {
+		rc = AMA_EIO;
+		goto out;
+	}
+	if (outer_end(&pl->out, 0, &child_out) < 0) {
+		if (owns_fd(&pl->in)) {
+			close(child_in);
+			close_fd(&pl->in.fd);
+		}
+		rc = AMA_EIO;
+		goto out;
+	}
+	in_owned = owns_fd(&pl->in);
+	for (k = 0; k < pl->n; k++) {
+		int next[2] = { -1, -1 };
+		int last = k + 1 == pl->n;
+
+		if (!last && make_pipe(next) < 0) {
+			rc = AMA_EIO;
+			break;
+		}
+		rc = spawn_stage(pl, k, progs[k], child_in,
+				 last ? child_out : next[1]);
+		/* the parent's copies of the child's ends go */
+		if (in_owned)
+			close_fd(&child_in);
+		if (!last)
+			close(next[1]);
+		else if (owns_fd(&pl->out))
+			close_fd(&child_out);
+		child_in = next[0];
+		in_owned = 1;
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		if (in_owned)
+			close_fd(&child_in);
+		if (owns_fd(&pl->out))
+			close_fd(&child_out);
+		abandon(pl, k);
+	}
+out:
+	for (k = 0; k < pl->n; k++)
+		free(progs[k]);
+	free(progs);
+	return rc;
+}
+
+/* Feed in's buffer to the first stage and collect the last one's output. */
+static int pump(struct ama_pipeline *pl)
+{
+	struct ama_buf *inb = pl->in.how == AMA_REDIR_BUF ? pl->in.buf : NULL;
+	struct ama_buf *outb = pl->out.how == AMA_REDIR_BUF ?
+		pl->out.buf : NULL;
+	size_t off = 0;
+	int rc = 0;
+
+	if (inb && !inb->len)
+		close_fd(&pl->in.fd);
+	if (inb && pl->in.fd >= 0)
+		fcntl(pl->in.fd, F_SETFL, fcntl(pl->in.fd, F_GETFL) |
+		      O_NONBLOCK);
+	while ((inb && pl->in.fd >= 0) || (outb && pl->out.fd >= 0)) {
+		struct pollfd pfd[2];
+		int n = 0, win = -1, wout = -1;
+
+		if (inb && pl->in.fd >= 0) {
+			pfd[n].fd = pl->in.fd;
+			pfd[n].events = POLLOUT;
+			win = n++;
+		}
+		if (outb && pl->out.fd >= 0) {
+			pfd[n].fd = pl->out.fd;
+			pfd[n].events = POLLIN;
+			wout = n++;
+		}
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = ama_error_set_errno(AMA_EIO, "cannot poll");
+			break;
+		}
+		if (win >= 0 && pfd[win].revents) {
+			ssize_t w = write(pl->in.fd, inb->s + off,
+					  inb->len - off);
+
+			if (w > 0)
+				off += (size_t)w;
+			/* EPIPE: the stage stopped reading, its status says why */
+			if ((w < 0 && errno != EINTR && errno != EAGAIN) ||
+			    off == inb->len)
+				close_fd(&pl->in.fd);
+		}
+		if (wout >= 0 && pfd[wout].revents) {
+			ssize_t r;
+
+			ama_buf_grow(outb, 65536);
+			r = read(pl->out.fd, outb->s + outb->len,
+				 outb->cap - outb->len - 1);
+			if (r > 0) {
+				outb->len += (size_t)r;
+				outb->s[outb->len] = '\0';
+			} else if (r == 0) {
+				close_fd(&pl->out.fd);
+			} else if (errno != EINTR && errno != EAGAIN) {
+				rc = ama_error_set_errno(AMA_EIO,
+					"cannot read the output of '%s'",
+					pl->stages[pl->n - 1].argv[0]);
+				close_fd(&pl->out.fd);
+			}
+		}
+	}
+	return rc;
+}
+
+int ama_pipeline_finish(struct ama_pipeline *pl)
+{
+	sigset_t pipe_only, old, pending;
+	int rc, wrc = 0;
+	size_t k;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+	rc = pump(pl);
+	if (owns_fd(&pl->in))
+		close_fd(&pl->in.fd);
+	if (owns_fd(&pl->out))
+		close_fd(&pl->out.fd);
+	/* a write to a stage that had exited: not ours to die of */
+	sigpending(&pending);
+	if (sigismember(&pending, SIGPIPE) && !sigismember(&old, SIGPIPE)) {
+		struct timespec zero = { 0, 0 };
+
+		sigtimedwait(&pipe_only, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (k = 0; k < pl->n; k++)
+		if (reap(&pl->stages[k]) < 0 && !wrc)
+			wrc = AMA_EIO;
+	if (wrc)
+		return wrc;
+	if (rc < 0)
+		return rc;
+	pl->failed = pl->n;
+	for (k = 0; k < pl->n && pl->failed == pl->n; k++)
+		if (pl->stages[k].status != 0 &&
+		    pl->stages[k].status != 128 + SIGPIPE)
+			pl->failed = k;
+	for (k = 0; k < pl->n && pl->failed == pl->n; k++)
+		if (pl->stages[k].status != 0)
+			pl->failed = k;
+	return pl->failed == pl->n ? 0 : pl->stages[pl->failed].status;
+}
+
+int ama_pipeline_run(struct ama_pipeline *pl)
+{
+	int rc = ama_pipeline_start(pl);
+
+	return rc < 0 ? rc : ama_pipeline_finish(pl);
+}
+
+int ama_run(const char *const *argv, const struct ama_redirect *in,
+	    const struct ama_redirect *out)
+{
+	struct ama_stage stage = { argv, 0, -1 };
+	struct ama_pipeline pl = { &stage, 1, { 0 }, { 0 }, 0 };
+
+	if (in)
+		pl.in = *in;
+	if (out)
+		pl.out = *out;
+	if (pl.in.how == AMA_REDIR_PIPE || pl.out.how == AMA_REDIR_PIPE)
+		abort();	/* nobody could pump it: see exec.h */
+	return ama_pipeline_run(&pl);
+}

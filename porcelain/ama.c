@@ -1,0 +1,285 @@
+/* ama: the dispatcher: `ama COMMAND` runs ama-COMMAND from the exec path, as git does. */
+#include "auto-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "exec.h"
+#include "prog.h"
+
+static const char usage_str[] =
+	"ama [-C <path>] [--version] <command> [<args>]";
+
+/* The porcelain, for the overview; the programs are found when run. */
+static const struct {
+	const char *name, *what;
+} commands[] = {
+	{ "init", "make this folder an asset of a class" },
+	{ "add", "record the stat and MD5 of files, or of folders' files" },
+	{ "remove", "drop files from the asset (they stay on disk)" },
+	{ "status", "show added, modified, deleted and untracked files" },
+	{ "upload", "send new content to staging and publish a version" },
+	{ "versions", "list the published versions of the asset" },
+	{ "hook", "install git hooks that refuse unpublished files" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void overview(struct ama_buf *b)
+{
+	size_t i;
+
+	ama_buf_addf(b, "usage: %s\n\nThe ama commands:\n", usage_str);
+	for (i = 0; i < NCOMMANDS; i++)
+		ama_buf_addf(b, "   %-10s %s\n", commands[i].name,
+			     commands[i].what);
+	ama_buf_addstr(b,
+		"\n'ama help <command>' shows the manual of a command;"
+		" 'man 7 ama' describes\n"
+		"assets, buckets, records and the plumbing commands.\n");
+}
+
+/* Optimal string alignment distance: edits and swaps of neighbours. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d;
+	size_t *row = ama_calloc(3 * (lb + 1), sizeof(size_t));
+	size_t *prev2 = row, *prev = row + lb + 1, *cur = row + 2 * (lb + 1);
+
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t *t;
+
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+
+			d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			if (prev[j - 1] + cost < d)
+				d = prev[j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
+				d = prev2[j - 2] + 1;
+			cur[j] = d;
+		}
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	d = prev[lb];
+	free(row);
+	return d;
+}
+
+struct names {
+	char **v;
+	size_t n, alloc;
+};
+
+static void add_name(struct names *ns, const char *name)
+{
+	if (ns->n == ns->alloc) {
+		ns->alloc = ns->alloc ? 2 * ns->alloc : 32;
+		ns->v = ama_realloc(ns->v, ns->alloc * sizeof(char *));
+	}
+	ns->v[ns->n++] = ama_strdup(name);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The "ama-NAME" programs of the folders in the colon-separated list. */
+static void scan_folders(struct names *ns, const char *list)
+{
+	struct ama_buf path = AMA_BUF_INIT;
+	const char *p = list;
+
+	while (*p) {
+		const char *e = strchrnul(p, ':');
+		struct dirent *de;
+		DIR *d;
+
+		ama_buf_reset(&path);
+		ama_buf_add(&path, p, (size_t)(e - p));
+		d = e > p ? opendir(path.s) : NULL;
+		while (d && (de = readdir(d))) {
+			size_t len = path.len;
+
+			if (strncmp(de->d_name, "ama-", 4) || !de->d_name[4])
+				continue;
+			ama_buf_addch(&path, '/');
+			ama_buf_addstr(&path, de->d_name);
+			if (access(path.s, X_OK) == 0)
+				add_name(ns, de->d_name + 4);
+			ama_buf_truncate(&path, len);
+		}
+		if (d)
+			closedir(d);
+		p = *e ? e + 1 : e;
+	}
+	ama_buf_release(&path);
+}
+
+/* Print the closest commands to cmd, if any is close enough. */
+static void suggest(const char *cmd)
+{
+	struct names ns = { 0 };
+	struct ama_buf b = AMA_BUF_INIT;
+	size_t i, best = SIZE_MAX, nbest = 0, shown = 0;
+	const char *path = getenv("PATH");
+
+	for (i = 0; i < NCOMMANDS; i++)
+		add_name(&ns, commands[i].name);
+	add_name(&ns, "help");
+	/* $PATH starts with the exec path (ama_exec_setup_path) */
+	scan_folders(&ns, path ? path : "");
+	qsort(ns.v, ns.n, sizeof(char *), cmp_str);
+	for (i = 0; i < ns.n; i++) {
+		size_t d;
+
+		if (i && !strcmp(ns.v[i], ns.v[i - 1]))
+			continue;
+		d = distance(cmd, ns.v[i]);
+		if (d < best) {
+			best = d;
+			nbest = 0;
+		}
+		nbest += d == best;
+	}
+	/* close: at most two edits, and not the whole word */
+	if (best <= 2 && best < strlen(cmd)) {
+		for (i = 0; i < ns.n; i++) {
+			if ((i && !strcmp(ns.v[i], ns.v[i - 1])) ||
+			    distance(cmd, ns.v[i]) != best)
+				continue;
+			if (shown)
+				ama_buf_addstr(&b, shown + 1 == nbest ?
+					       " or " : ", ");
+			ama_buf_addf(&b, "'%s'", ns.v[i]);
+			shown++;
+		}
+		ama_msg("did you mean %s?", b.s);
+	}
+	for (i = 0; i < ns.n; i++)
+		free(ns.v[i]);
+	free(ns.v);
+	ama_buf_release(&b);
+}
+
+/* `ama help [<command>]`: the overview, or the command's manual page. */
+static int help(struct ama_common *c, int argc, char **argv)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	const char *man[3] = { "man", NULL, NULL };
+	int rc;
+
+	if (argc > 2)
+		return ama_usage_error(c, "'help' takes one command at most");
+	if (argc == 1) {
+		overview(&b);
+		ama_writer_raw(&c->out, b.s, b.len);
+		ama_buf_release(&b);
+		return ama_finish(c, 0);
+	}
+	ama_buf_addf(&b, "ama-%s", argv[1]);
+	man[1] = b.s;
+	rc = ama_run(man, NULL, NULL);
+	ama_buf_release(&b);
+	if (rc < 0)
+		return ama_report(NULL);
+	return rc;
+}
+
+/* Run ama-CMD with the arguments as they are; returns only on failure. */
+static int dispatch(char **argv)
+{
+	struct ama_buf name = AMA_BUF_INIT;
+	const char *cmd = argv[0];
+	char *prog = NULL;
+	int rc;
+
+	ama_buf_addf(&name, "ama-%s", cmd);
+	rc = *cmd && !strchr(cmd, '/') ? ama_exec_find(&prog, name.s) :
+		AMA_ENOTFOUND;
+	if (rc == AMA_ENOTFOUND) {
+		/* one line whatever the name holds: C-quoted as paths are */
+		if (ama_quote_needed(cmd, strlen(cmd)))
+			ama_msg("%s is not an ama command; see 'ama help'",
+				ama_quote_for_message(cmd));
+		else
+			ama_msg("'%s' is not an ama command; see 'ama help'",
+				cmd);
+		suggest(cmd);
+		ama_buf_release(&name);
+		return 2;
+	}
+	if (rc == 0) {
+		argv[0] = name.s;
+		execv(prog, argv);
+		ama_error_set_errno(AMA_ESETUP, "cannot run '%s'", name.s);
+		free(prog);
+	}
+	ama_report(NULL);
+	ama_buf_release(&name);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct ama_common c;
+	const char *dir = NULL;
+	int version = 0;
+	struct ama_option opts[] = {
+		AMA_OPT_STRING('C', NULL, &dir),
+		AMA_OPT_FLAG(0, "version", &version),
+		AMA_OPT_END,
+	};
+
+	ama_setprogname("ama");
+	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_IN_ORDER, &c,
+			      usage_str) < 0)
+		return 2;
+	if (version) {
+		static const char v[] = "ama version " PACKAGE_VERSION "\n";
+
+		ama_writer_raw(&c.out, v, sizeof(v) - 1);
+		return ama_finish(&c, 0);
+	}
+	/* before -C: relative folders of AMA_EXEC_PATH are as given */
+	if (ama_exec_setup_path() < 0) {
+		ama_report(NULL);
+		return 2;
+	}
+	if (dir && *dir && chdir(dir) < 0) {
+		ama_error_setp_errno(AMA_ESETUP, dir,
+				     "cannot change to this folder");
+		ama_report(NULL);
+		return 2;
+	}
+	if (argc == 0) {
+		struct ama_buf b = AMA_BUF_INIT;
+
+		overview(&b);
+		if (write(2, b.s, b.len) < 0) {
+			/* nowhere left to say it */
+		}
+		ama_buf_release(&b);
+		return 2;
+	}
+	if (!strcmp(argv[0], "help"))
+		return help(&c, argc, argv);
+	return dispatch(argv);
+}
