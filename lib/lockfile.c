@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,83 @@ int ama_fsync_parent(const char *path)
 		close(fd);
 	free(copy);
 	return rc;
+}
+
+/*
+ * Lock files held by this process, removed if a signal kills it (as git
+ * does), so that an interrupted `ama add` leaves no lock behind; only
+ * SIGKILL leaves a stale one. The process-wide table is the price of a
+ * signal handler, which cannot be told about anything else.
+ */
+#define MAX_HELD 32
+static char *held[MAX_HELD];
+static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
+
+static void remove_held(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_HELD; i++) {
+		char *p = __atomic_load_n(&held[i], __ATOMIC_ACQUIRE);
+
+		if (p)
+			unlink(p);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_handlers(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old, sa;
+
+		/* a program with its own handler (the server) keeps it */
+		if (sigaction(sigs[i], NULL, &old) < 0 ||
+		    old.sa_handler != SIG_DFL)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = remove_held;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static void hold(const char *lock_path)
+{
+	char *p = ama_strdup(lock_path);
+	size_t i;
+
+	pthread_once(&handlers_once, install_handlers);
+	for (i = 0; i < MAX_HELD; i++) {
+		char *expected = NULL;
+
+		if (__atomic_compare_exchange_n(&held[i], &expected, p, 0,
+						__ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return;
+	}
+	free(p);	/* more than MAX_HELD at once: no cleanup for this one */
+}
+
+static void unhold(const char *lock_path)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_HELD; i++) {
+		char *p = __atomic_load_n(&held[i], __ATOMIC_ACQUIRE);
+
+		if (p && !strcmp(p, lock_path) &&
+		    __atomic_compare_exchange_n(&held[i], &p, NULL, 0,
+						__ATOMIC_RELEASE,
+						__ATOMIC_RELAXED)) {
+			free(p);
+			return;
+		}
+	}
 }
 
 /* Why the lock file exists: a live holder, or a dead one. */
@@ -83,6 +162,7 @@ int ama_lock_acquire(struct ama_lock *lk, const char *path, mode_t mode)
 		}
 		if (link(tmp.s, lock.s) == 0) {
 			unlink(tmp.s);
+			hold(lock.s);
 			lk->fd = fd;
 			lk->path = ama_strdup(path);
 			lk->lock_path = ama_buf_detach(&lock);
@@ -143,6 +223,7 @@ int ama_lock_commit(struct ama_lock *lk)
 		ama_lock_rollback(lk);
 		return rc;
 	}
+	unhold(lk->lock_path);
 	close(lk->fd);
 	lk->fd = -1;
 	rc = ama_fsync_parent(lk->path);
@@ -156,6 +237,7 @@ void ama_lock_rollback(struct ama_lock *lk)
 {
 	if (lk->fd >= 0) {
 		unlink(lk->lock_path);
+		unhold(lk->lock_path);
 		close(lk->fd);
 		lk->fd = -1;
 	}

@@ -1,0 +1,146 @@
+/* ama-init: make the working folder an asset of a class (.ama/ with its config). */
+#include "auto-config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "asset.h"
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+#include "lockfile.h"
+#include "manifest.h"
+#include "prog.h"
+
+static const char usage_str[] = "ama init [-q | --quiet] <class>";
+
+/* Refuse inside an asset or over one. */
+static int check_not_in_asset(void)
+{
+	struct ama_asset a;
+	char *cwd;
+	int rc;
+
+	if (ama_asset_find(&a) < 0)
+		return 0;
+	cwd = realpath(".", NULL);
+	if (cwd && !strcmp(cwd, a.root))
+		rc = ama_error_setp(AMA_ESETUP, ".ama", "already an ama asset");
+	else
+		rc = ama_error_setp(AMA_ESETUP, a.root,
+				    "inside this ama asset; assets do not nest");
+	free(cwd);
+	ama_asset_release(&a);
+	return rc;
+}
+
+/*
+ * With nothing configured, pin the embedded default into the asset: the
+ * server is local and both buckets are file:// folders under
+ * $XDG_DATA_HOME/ama, so the asset keeps its store however the
+ * environment changes later.
+ */
+static void pin_defaults(struct ama_config *asset, const struct ama_config *user)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	const char *data = getenv("XDG_DATA_HOME");
+
+	if (ama_config_get(user, "server", "url") ||
+	    ama_config_get(user, "store", "remote") ||
+	    ama_config_get(user, "store", "staging"))
+		return;
+	if (data && *data == '/')
+		ama_buf_addf(&b, "file://%s/ama", data);
+	else
+		ama_buf_addf(&b, "file://%s/.local/share/ama",
+			     getenv("HOME") ? getenv("HOME") : "");
+	ama_config_put(asset, "server", "url", "local");
+	ama_buf_addstr(&b, "/remote");
+	ama_config_put(asset, "store", "remote", b.s);
+	ama_buf_truncate(&b, b.len - strlen("/remote"));
+	ama_buf_addstr(&b, "/staging");
+	ama_config_put(asset, "store", "staging", b.s);
+	ama_buf_release(&b);
+}
+
+/* Build .ama in a private folder and rename it into place: all or nothing. */
+static int make_dotama(const char *class)
+{
+	struct ama_buf tmp = AMA_BUF_INIT, file = AMA_BUF_INIT;
+	struct ama_config *user = NULL, *cfg = NULL;
+	int rc;
+
+	rc = ama_config_load(&user, NULL);
+	if (rc < 0)
+		return rc;
+	ama_buf_addf(&tmp, ".ama.init-%ld", (long)getpid());
+	if (mkdir(tmp.s, 0755) < 0) {
+		rc = ama_error_setp_errno(AMA_ESETUP, ".ama", "cannot create");
+		goto out;
+	}
+	rc = ama_config_load_file(&cfg, "/nonexistent/ama");
+	if (rc < 0)
+		goto fail;
+	ama_config_put(cfg, "asset", "class", class);
+	pin_defaults(cfg, user);
+	ama_buf_addf(&file, "%s/config", tmp.s);
+	rc = ama_config_write(cfg, file.s);
+	if (rc < 0)
+		goto fail;
+	if (rename(tmp.s, ".ama") < 0) {
+		rc = errno == EEXIST || errno == ENOTEMPTY ?
+			ama_error_setp(AMA_ESETUP, ".ama", "already an ama asset") :
+			ama_error_setp_errno(AMA_ESETUP, ".ama", "cannot create");
+		goto fail;
+	}
+	rc = ama_fsync_parent(".ama/config");
+	if (rc == 0)
+		rc = ama_fsync_parent(".ama");
+	goto out;
+fail:
+	if (file.s)
+		unlink(file.s);
+	rmdir(tmp.s);
+out:
+	ama_config_free(user);
+	ama_config_free(cfg);
+	ama_buf_release(&tmp);
+	ama_buf_release(&file);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct ama_common c;
+	char *cwd;
+	int rc;
+
+	ama_setprogname("ama-init");
+	if (ama_parse_options(&argc, &argv, NULL, AMA_COMMON_QUIET, &c,
+			      usage_str) < 0)
+		return 2;
+	if (argc != 1)
+		return ama_usage_error(&c, "wants one class name");
+	if (ama_manifest_check_class(argv[0]) < 0) {
+		ama_msg_path(argv[0], "%s", ama_error_msg());
+		return 2;
+	}
+	rc = check_not_in_asset();
+	if (rc == 0)
+		rc = make_dotama(argv[0]);
+	if (rc < 0) {
+		ama_report(NULL);
+		return 2;
+	}
+	cwd = realpath(".", NULL);
+	if (!c.quiet)
+		printf("Initialized empty ama asset of class %s in %s/.ama/\n",
+		       argv[0], cwd ? cwd : ".");
+	free(cwd);
+	return ama_finish(&c, fflush(stdout) ? 2 : 0);
+}
