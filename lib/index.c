@@ -58,7 +58,7 @@ struct ama_index {
 	 */
 	struct ama_index_entry *e;
 	size_t n, alloc, nsorted, nremoved;
-	uint32_t *tail_hash;	/* tail position + 1, or 0 for empty */
+	uint64_t *tail_hash;	/* see hash_insert() */
 	size_t hash_cap;	/* a power of two, or 0 */
 	struct arena_block *arena;
 };
@@ -222,27 +222,36 @@ static struct ama_index_entry *find_sorted(struct ama_index *idx,
 
 /* --- the hashed tail of additions --- */
 
+/*
+ * A slot holds the tail position + 1 in its low half (0: empty) and the
+ * top of the path's hash in its high half, so that a probe rarely touches
+ * an entry that is not the one looked for.
+ */
 static uint64_t hash_path(const char *p, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a, then fmix64 */
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		h ^= (unsigned char)p[i];
 		h *= 0x100000001b3ull;
 	}
-	return h ^ (h >> 29);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
 }
 
 static void hash_insert(struct ama_index *idx, size_t pos)
 {
 	const struct ama_index_entry *e = &idx->e[pos];
-	size_t mask = idx->hash_cap - 1;
-	size_t i = (size_t)hash_path(e->path, e->path_len) & mask;
+	uint64_t h = hash_path(e->path, e->path_len);
+	size_t mask = idx->hash_cap - 1, i = (size_t)h & mask;
 
 	while (idx->tail_hash[i])
 		i = (i + 1) & mask;
-	idx->tail_hash[i] = (uint32_t)(pos - idx->nsorted + 1);
+	idx->tail_hash[i] = (h & 0xffffffff00000000ull) |
+		(uint64_t)(pos - idx->nsorted + 1);
 }
 
 static void hash_grow(struct ama_index *idx)
@@ -253,7 +262,7 @@ static void hash_grow(struct ama_index *idx)
 		return;
 	free(idx->tail_hash);
 	idx->hash_cap = idx->hash_cap ? idx->hash_cap * 2 : 1024;
-	idx->tail_hash = ama_calloc(idx->hash_cap, sizeof(uint32_t));
+	idx->tail_hash = ama_calloc(idx->hash_cap, sizeof(uint64_t));
 	for (pos = idx->nsorted; pos < idx->n; pos++)
 		hash_insert(idx, pos);
 }
@@ -261,19 +270,22 @@ static void hash_grow(struct ama_index *idx)
 static struct ama_index_entry *find_tail(struct ama_index *idx,
 					 const char *path, size_t len)
 {
+	uint64_t h, slot;
 	size_t mask, i;
 
 	if (idx->n == idx->nsorted)
 		return NULL;
+	h = hash_path(path, len);
 	mask = idx->hash_cap - 1;
-	i = (size_t)hash_path(path, len) & mask;
-	while (idx->tail_hash[i]) {
-		struct ama_index_entry *e =
-			&idx->e[idx->nsorted + idx->tail_hash[i] - 1];
+	for (i = (size_t)h & mask; (slot = idx->tail_hash[i]) != 0;
+	     i = (i + 1) & mask) {
+		struct ama_index_entry *e;
 
+		if ((slot ^ h) >> 32)
+			continue;
+		e = &idx->e[idx->nsorted + (uint32_t)slot - 1];
 		if (e->path_len == len && !memcmp(e->path, path, len))
 			return e;
-		i = (i + 1) & mask;
 	}
 	return NULL;
 }
@@ -733,11 +745,17 @@ static void copy_fields(struct ama_index_entry *to,
 struct ama_index_entry *ama_index_add(struct ama_index *idx,
 				      const struct ama_index_entry *e)
 {
-	struct ama_index_entry *old = find_sorted(idx, e->path, e->path_len);
-	struct ama_index_entry *ne;
+	const struct ama_index_entry *last =
+		idx->nsorted ? &idx->e[idx->nsorted - 1] : NULL;
+	/* a walk adds in order: past the last entry, no search is needed */
+	int after_last = !last || path_cmp(last->path, last->path_len,
+					   e->path, e->path_len) < 0;
+	struct ama_index_entry *old = NULL, *ne;
 	char *path;
 
 	assert(e->state < AMA_STATE_COUNT && e->path_len > 0);
+	if (!after_last)
+		old = find_sorted(idx, e->path, e->path_len);
 	if (old && (old->flags & ENTRY_REMOVED))
 		idx->nremoved--;
 	if (!old)
@@ -757,8 +775,12 @@ struct ama_index_entry *ama_index_add(struct ama_index *idx,
 	copy_fields(ne, e);
 	ne->path = path;
 	ne->path_len = e->path_len;
-	hash_grow(idx);
-	hash_insert(idx, idx->n - 1);
+	if (after_last && idx->nsorted == idx->n - 1) {
+		idx->nsorted++;		/* the sorted part grows in place */
+	} else {
+		hash_grow(idx);
+		hash_insert(idx, idx->n - 1);
+	}
 	return ne;
 }
 
@@ -809,6 +831,18 @@ size_t ama_index_select(struct ama_index *idx, const char *rootrel,
 	}
 	ama_buf_release(&dir);
 	return matched;
+}
+
+int ama_index_select_path(struct ama_index *idx, const struct ama_asset *a,
+			  const char *path, unsigned char *sel)
+{
+	struct ama_buf rel = AMA_BUF_INIT;
+	int rc = ama_asset_path(&rel, a, path);
+
+	if (rc == 0 && !ama_index_select(idx, ama_buf_str(&rel), rel.len, sel))
+		rc = ama_error_setp(AMA_ENOTFOUND, path, "not in the index");
+	ama_buf_release(&rel);
+	return rc;
 }
 
 /* --- racy entries --- */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "asset.h"
 #include "md5.h"
 #include "stat.h"
 
@@ -149,6 +150,15 @@ size_t ama_index_lower_bound(struct ama_index *idx, const char *path,
  */
 size_t ama_index_select(struct ama_index *idx, const char *rootrel,
 			size_t len, unsigned char *sel);
+
+/*
+ * The same for a path as a user gives it (relative to the working folder,
+ * or absolute; resolved with ama_asset_path()). Returns 0 if some entry
+ * matched, AMA_EINVAL if the path leads outside the asset or into .ama,
+ * or AMA_ENOTFOUND ("not in the index", subject path) if none matched.
+ */
+int ama_index_select_path(struct ama_index *idx, const struct ama_asset *a,
+			  const char *path, unsigned char *sel);
 
 /*
  * The racy rules. An entry is racy when it is flagged AMA_ENTRY_RACY or
