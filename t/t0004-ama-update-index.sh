@@ -387,15 +387,17 @@ test_expect_success 'the next writer is told about the stale lock and how to cle
 '
 test_expect_success 'of two concurrent writers one wins, the index intact' '
 	mkfifo f1 f2 &&
+	# fresh names: a child truncates its file only once its FIFO opens
+	rm -f e1 e2 &&
 	printf x >w1 && printf y >w2 && old w1 w2 &&
-	{ ama-update-index <f1 2>err1 & } &&
+	{ ama-update-index <f1 2>e1 & } &&
 	p1=$! &&
-	{ ama-update-index <f2 2>err2 & } &&
+	{ ama-update-index <f2 2>e2 & } &&
 	p2=$! &&
 	test_when_finished "kill -9 $p1 $p2 2>/dev/null" &&
 	hold f1 f2 &&
-	wait_for -s err1 -o -s err2 &&
-	if test -s err2
+	wait_for -s e1 -o -s e2 &&
+	if test -s e2
 	then
 		win=1 lose=2
 	else
@@ -413,8 +415,8 @@ test_expect_success 'of two concurrent writers one wins, the index intact' '
 	fi &&
 	test_cmp expect codes &&
 	echo "ama-update-index: $PWD/.ama/index.lock: locked: another ama process is writing it; try again when it has finished" >expect &&
-	test_cmp expect err$lose &&
-	test_must_be_empty err$win &&
+	test_cmp expect e$lose &&
+	test_must_be_empty e$win &&
 	test_path_is_missing .ama/index.lock &&
 	ama-ls-files >all &&
 	cut -f2 all | grep "^w" >won &&
