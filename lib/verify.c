@@ -37,17 +37,70 @@ int ama_verify_stat_matches(const struct ama_stat *recorded,
 		recorded->ino == now->ino;
 }
 
-/* A hasher set up on first use: most checks never read a file. */
-struct lazy_hasher {
+/*
+ * What one thread keeps between checks: a hasher set up on first use (most
+ * checks never read a file), and the folder of the last entries, opened,
+ * so that the entries of a folder are stat-ed by name in it rather than
+ * by a path the kernel walks again each time.
+ */
+struct checker {
 	struct ama_hasher h;
 	int ready;
+	int dirfd;		/* -1: none */
+	struct ama_buf dir;	/* the folder dirfd is for */
 };
 
-static void lazy_release(struct lazy_hasher *lh)
+static void checker_init(struct checker *k)
 {
-	if (lh->ready)
-		ama_hasher_release(&lh->h);
-	lh->ready = 0;
+	memset(k, 0, sizeof(*k));
+	k->dirfd = -1;
+}
+
+static void checker_release(struct checker *k)
+{
+	if (k->ready)
+		ama_hasher_release(&k->h);
+	if (k->dirfd >= 0)
+		close(k->dirfd);
+	ama_buf_release(&k->dir);
+	checker_init(k);
+}
+
+static size_t dir_len(const struct ama_index_entry *e)
+{
+	const char *slash = memrchr(e->path, '/', e->path_len);
+
+	return slash ? (size_t)(slash - e->path) : 0;
+}
+
+/*
+ * lstat an entry's path. The folder is opened when the next entry shares
+ * it (entries are in path order), and kept while they do; a folder that
+ * cannot be opened falls back to the path, which gives the right error.
+ */
+static int stat_entry(struct checker *k, const struct ama_index_entry *e,
+		      const struct ama_index_entry *next, struct stat *sb)
+{
+	size_t dl = dir_len(e);
+	int same = k->dir.len == dl && dl && !memcmp(k->dir.s, e->path, dl);
+
+	if (!same && dl && next && dir_len(next) == dl &&
+	    !memcmp(next->path, e->path, dl)) {
+		if (k->dirfd >= 0)
+			close(k->dirfd);
+		ama_buf_reset(&k->dir);
+		ama_buf_add(&k->dir, e->path, dl);
+#ifdef O_PATH
+		k->dirfd = open(k->dir.s, O_PATH | O_DIRECTORY | O_CLOEXEC);
+#else
+		k->dirfd = open(k->dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#endif
+		same = 1;
+	}
+	if (same && k->dirfd >= 0)
+		return fstatat(k->dirfd, e->path + dl + 1, sb,
+			       AT_SYMLINK_NOFOLLOW);
+	return lstat(e->path, sb);
 }
 
 static void set_error(struct ama_verify_result *out, int rc)
@@ -60,19 +113,19 @@ static void set_error(struct ama_verify_result *out, int rc)
 	out->subject = subject ? ama_strdup(subject) : NULL;
 }
 
-static void rehash(struct ama_index_entry *e, struct lazy_hasher *lh,
+static void rehash(struct ama_index_entry *e, struct checker *k,
 		   struct ama_verify_result *out)
 {
 	struct ama_stat st;
 	int64_t start;
 	int rc;
 
-	if (!lh->ready) {
-		ama_hasher_init(&lh->h);
-		lh->ready = 1;
+	if (!k->ready) {
+		ama_hasher_init(&k->h);
+		k->ready = 1;
 	}
 	start = ama_clock_coarse_ns();
-	rc = ama_md5_file(&lh->h, &out->md5, &st, e->path);
+	rc = ama_md5_file(&k->h, &out->md5, &st, e->path);
 	if (rc == AMA_ENOTFOUND || rc == AMA_ENOTREG) {
 		out->verdict = AMA_VERDICT_DELETED;
 		return;
@@ -90,13 +143,14 @@ static void rehash(struct ama_index_entry *e, struct lazy_hasher *lh,
 }
 
 static void check(const struct ama_index *idx, struct ama_index_entry *e,
-		  struct lazy_hasher *lh, struct ama_verify_result *out)
+		  const struct ama_index_entry *next, struct checker *k,
+		  struct ama_verify_result *out)
 {
 	struct stat sb;
 
 	memset(out, 0, sizeof(*out));
 	out->entry = e;
-	if (lstat(e->path, &sb) < 0) {
+	if (stat_entry(k, e, next, &sb) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			out->verdict = AMA_VERDICT_DELETED;
 			return;
@@ -119,17 +173,18 @@ static void check(const struct ama_index *idx, struct ama_index_entry *e,
 		out->verdict = AMA_VERDICT_OK;
 		return;
 	}
-	rehash(e, lh, out);
+	rehash(e, k, out);
 }
 
 void ama_verify_entry(const struct ama_index *idx,
 		      struct ama_index_entry *e,
 		      struct ama_verify_result *out)
 {
-	struct lazy_hasher lh = { .ready = 0 };
+	struct checker k;
 
-	check(idx, e, &lh, out);
-	lazy_release(&lh);
+	checker_init(&k);
+	check(idx, e, NULL, &k, out);
+	checker_release(&k);
 }
 
 void ama_verify_result_release(struct ama_verify_result *r)
@@ -233,8 +288,9 @@ static struct ama_index_entry *nth(struct run *r, size_t i)
 static void *worker(void *arg)
 {
 	struct run *r = arg;
-	struct lazy_hasher lh = { .ready = 0 };
+	struct checker k;
 
+	checker_init(&k);
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		size_t b, i, first, last;
@@ -251,7 +307,9 @@ static void *worker(void *arg)
 		last = first + r->batch < r->n ? first + r->batch : r->n;
 		slot = &r->ring[(b % r->window) * r->batch];
 		for (i = first; i < last; i++) {
-			check(r->idx, nth(r, i), &lh, &slot[i - first]);
+			check(r->idx, nth(r, i),
+			      i + 1 < last ? nth(r, i + 1) : NULL, &k,
+			      &slot[i - first]);
 			slot[i - first].seq = i;
 		}
 		pthread_mutex_lock(&r->mu);
@@ -259,24 +317,26 @@ static void *worker(void *arg)
 		pthread_cond_signal(&r->ready);
 	}
 	pthread_mutex_unlock(&r->mu);
-	lazy_release(&lh);
+	checker_release(&k);
 	return NULL;
 }
 
 static int run_inline(struct ama_index *idx, const struct ama_verify_opts *o,
 		      struct run *r)
 {
-	struct lazy_hasher lh = { .ready = 0 };
+	struct checker k;
 	struct ama_verify_result res;
 	size_t i;
 	int rc = 0;
 
+	checker_init(&k);
 	for (i = 0; i < r->n && rc == 0; i++) {
-		check(idx, nth(r, i), &lh, &res);
+		check(idx, nth(r, i), i + 1 < r->n ? nth(r, i + 1) : NULL, &k,
+		      &res);
 		res.seq = i;
 		rc = deliver(idx, o, &res);
 	}
-	lazy_release(&lh);
+	checker_release(&k);
 	return rc;
 }
 

@@ -488,6 +488,64 @@ Test(verify, an_error_result_names_the_reason_and_the_path)
 	ama_index_free(idx);
 }
 
+Test(verify, entries_of_a_folder_that_became_a_file_are_deleted)
+{
+	struct ama_index *idx;
+	struct seen *s;
+	struct ama_verify_opts o;
+	int i;
+
+	idx = locked();
+	cr_assert_eq(mkdir("d", 0777), 0);
+	put("d/x", "x");
+	put("d/y", "y");
+	put("d/z", "z");
+	add(idx, "d/x", "x", 0);
+	add(idx, "d/y", "y", 0);
+	add(idx, "d/z", "z", 0);
+	idx = saved(idx);
+	cr_assert_eq(system("rm -r d && echo file >d"), 0);
+	s = calloc(1, sizeof(*s));
+	for (i = 1; i <= 2; i++) {
+		memset(s, 0, sizeof(*s));
+		memset(&o, 0, sizeof(o));
+		o.jobs = i;
+		o.fn = record;
+		o.ctx = s;
+		cr_assert_eq(ama_verify_run(idx, &o), 0);
+		cr_assert_eq(s->n, 3);
+		cr_assert(!memcmp(s->verdicts, "ddd", 3));
+	}
+	free(s);
+	ama_index_free(idx);
+}
+
+Test(verify, deep_folders_and_folders_of_one_file_check_alike)
+{
+	struct ama_index *idx = locked();
+	struct seen *s = calloc(1, sizeof(*s));
+	struct ama_verify_opts o;
+
+	cr_assert_eq(system("mkdir -p a/b/c/d e && echo 1 >a/b/c/d/f && "
+			    "echo 2 >a/b/c/d/g && echo 3 >a/b/c/h && "
+			    "echo 4 >e/i && echo 5 >j"), 0);
+	add(idx, "a/b/c/d/f", "1\n", 0);
+	add(idx, "a/b/c/d/g", "2\n", 0);
+	add(idx, "a/b/c/h", "3\n", 0);
+	add(idx, "e/i", "4\n", 0);
+	add(idx, "j", "5\n", 0);
+	idx = saved(idx);
+	cr_assert_eq(system("echo 22 >a/b/c/d/g && rm e/i"), 0);
+	memset(&o, 0, sizeof(o));
+	o.fn = record;
+	o.ctx = s;
+	cr_assert_eq(ama_verify_run(idx, &o), 0);
+	cr_assert_eq(s->n, 5);
+	cr_assert(!memcmp(s->verdicts, "omodo", 5));
+	free(s);
+	ama_index_free(idx);
+}
+
 /* --- refreshes --- */
 
 Test(verify, a_touched_file_is_ok_and_refreshed_in_memory_and_on_disk)
