@@ -1,4 +1,4 @@
-/* index.c: the binary index: one mmap to load, a sorted array with a hashed tail of additions, chunked checksummed writes. */
+/* index.c: the binary index: loaded with one mmap and checked, sorted in memory, written atomically. */
 #include "auto-config.h"
 
 #include <assert.h>

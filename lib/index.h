@@ -1,4 +1,4 @@
-/* index.h: the binary index of an asset (.ama/index): its entries, loading, locking and writing. */
+/* index.h: the binary index of an asset (.ama/index): entries, loading, locking, writing. */
 #ifndef AMA_INDEX_H
 #define AMA_INDEX_H
 

@@ -1,4 +1,4 @@
-/* verify.h: change detection: is the file of each index entry unchanged, modified or deleted? */
+/* verify.h: change detection: is each entry's file unchanged, modified or deleted? */
 #ifndef AMA_VERIFY_H
 #define AMA_VERIFY_H
 

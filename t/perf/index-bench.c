@@ -1,4 +1,4 @@
-/* index-bench: time the index (build, save, load and where the time goes) and make large assets for ama-verify. */
+/* index-bench: time the index and make large assets to time ama-verify on. */
 #include "auto-config.h"
 
 #include <errno.h>

@@ -315,6 +315,25 @@ Test(index, a_wrong_count_is_corrupt)
 	free(d);
 }
 
+Test(index, a_wrong_path_byte_count_is_corrupt)
+{
+	size_t len;
+	unsigned char *d;
+
+	write_abc();
+	d = (unsigned char *)slurp(&len);
+	d[16]++;
+	reseal(d, len);
+	spit(d, len);
+	assert_corrupt("the header's path byte count is wrong");
+	d[16] -= 2;
+	d[8 + 4] = 1;	/* header flags */
+	reseal(d, len);
+	spit(d, len);
+	assert_corrupt("unknown header flags 0x1");
+	free(d);
+}
+
 Test(index, a_count_above_the_entries_is_corrupt)
 {
 	static const char *const paths[] = {
@@ -554,6 +573,36 @@ Test(index, add_replace_remove_and_find_before_a_merge)
 	cr_assert_eq(ama_index_find(idx, "a", 1)->st.size, 1007);
 	cr_assert_eq(ama_index_find(idx, "b/c", 3)->st.size, 1009);
 	cr_assert_null(ama_index_find(idx, "b", 1));
+	ama_index_free(idx);
+}
+
+Test(index, in_order_and_out_of_order_additions_mix)
+{
+	static const char *const order[] = { "b", "d", "a", "e", "c" };
+	static const char *const sorted[] = { "a", "b", "c", "d", "e" };
+	struct ama_index *idx;
+	struct ama_index_entry *e;
+	size_t n, i;
+
+	cr_assert_eq(ama_index_lock_and_load(&idx, ipath), 0);
+	for (i = 0; i < 5; i++) {
+		struct ama_index_entry x = entry(order[i], (unsigned)i);
+
+		ama_index_add(idx, &x);
+		cr_assert_not_null(ama_index_find(idx, order[i], 1));
+	}
+	for (i = 0; i < 5; i++) {
+		struct ama_index_entry x = entry(order[i], 10 + (unsigned)i);
+
+		cr_assert_eq(ama_index_find(idx, order[i], 1)->st.size,
+			     1000 + i);
+		ama_index_add(idx, &x);	/* replaces, wherever it is */
+	}
+	e = ama_index_entries(idx, &n);
+	cr_assert_eq(n, 5);
+	for (i = 0; i < 5; i++)
+		cr_assert_str_eq(e[i].path, sorted[i]);
+	cr_assert_eq(ama_index_find(idx, "e", 1)->st.size, 1013);
 	ama_index_free(idx);
 }
 
