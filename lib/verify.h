@@ -134,6 +134,9 @@ int ama_verify_run(struct ama_index *idx, const struct ama_verify_opts *o);
  * process holds the lock (nothing done: the refresh is an optimisation,
  * callers skip it); 0 too if the folder is not writable (a read-only
  * asset); AMA_ECORRUPT or AMA_EIO if the reload or the write failed.
+ * A caller that holds the index lock itself (ama_index_lock_and_load)
+ * does not need this: the run refreshed its entries in memory, and its
+ * ama_index_write_and_commit() writes them.
  */
 int ama_verify_refresh(const char *index_path,
 		       const struct ama_refresh_list *l);
