@@ -1,0 +1,213 @@
+/* ama-add: record the stat record and MD5 of files in the index, in place. */
+#include "auto-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "asset.h"
+#include "buf.h"
+#include "error.h"
+#include "hashpool.h"
+#include "index.h"
+#include "lockfile.h"
+#include "prog.h"
+#include "progress.h"
+#include "verify.h"
+#include "walk.h"
+
+static const char usage_str[] =
+	"ama add [-q | --quiet] [-j <n>] <path>...";
+
+/* The files to hash, their paths one after another in one buffer. */
+struct todo {
+	struct ama_buf paths;	/* NUL-separated */
+	size_t n;
+	uint64_t bytes;
+};
+
+struct add {
+	struct ama_common *c;
+	struct ama_index *idx;
+	struct todo todo;
+	struct ama_progress progress;
+	size_t added, updated, unchanged;
+	int status;
+};
+
+static int walk_one(const struct ama_walk_entry *e, void *ctx)
+{
+	struct add *a = ctx;
+	struct ama_index_entry *ie;
+
+	switch (e->event) {
+	case AMA_WALK_FILE:
+		ie = ama_index_find(a->idx, e->path, e->len);
+		if (ie && ama_verify_stat_matches(&ie->st, e->st) &&
+		    !ama_index_entry_is_racy(a->idx, ie)) {
+			a->unchanged++;
+			return 0;
+		}
+		ama_buf_add(&a->todo.paths, e->path, e->len + 1);
+		a->todo.n++;
+		a->todo.bytes += e->st->size;
+		return 0;
+	case AMA_WALK_SKIPPED:
+		ama_msg_path(e->path, "skipped: %s", e->reason);
+		return 0;
+	case AMA_WALK_ERROR:
+		ama_msg_path(e->path, "%s", e->reason);
+		a->status = 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int hashed(const struct ama_hash_result *r, void *ctx)
+{
+	struct add *a = ctx;
+	struct ama_index_entry e, *old;
+
+	if (r->rc < 0) {
+		ama_msg_path(r->error_path ? r->error_path : r->path, "%s",
+			     r->error_msg);
+		a->status = 1;
+		ama_progress_add(&a->progress, 1, 0);
+		return 0;
+	}
+	ama_progress_add(&a->progress, 1, r->st.size);
+	old = ama_index_find(a->idx, r->path, r->path_len);
+	memset(&e, 0, sizeof(e));
+	e.md5 = r->md5;
+	e.st = r->st;
+	e.path = r->path;
+	e.path_len = (uint32_t)r->path_len;
+	e.flags = r->racy ? AMA_ENTRY_RACY : 0;
+	if (!old) {
+		e.state = AMA_STATE_PENDING;
+		a->added++;
+	} else if (ama_md5_equal(&old->md5, &r->md5)) {
+		e.state = old->state;	/* a touch: the content is the same */
+		a->unchanged++;
+	} else {
+		e.state = AMA_STATE_PENDING;
+		a->updated++;
+	}
+	ama_index_add(a->idx, &e);
+	return 0;
+}
+
+static int hash_all(struct add *a)
+{
+	struct ama_hashpool_opts o;
+	struct ama_hashpool *pool;
+	const char *p = a->todo.paths.s;
+	size_t i;
+	int rc;
+
+	if (!a->todo.n)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.jobs = a->c->jobs;
+	o.done = hashed;
+	o.arg = a;
+	rc = ama_hashpool_new(&pool, &o);
+	if (rc < 0)
+		return rc;
+	ama_progress_init(&a->progress, "hashing", a->c->progress);
+	ama_progress_total(&a->progress, a->todo.n, a->todo.bytes);
+	for (i = 0; i < a->todo.n && rc == 0; i++) {
+		size_t len = strlen(p);
+
+		rc = ama_hashpool_submit(pool, p, len, NULL);
+		p += len + 1;
+	}
+	if (rc == 0)
+		rc = ama_hashpool_finish(pool);
+	ama_hashpool_free(pool);
+	ama_progress_done(&a->progress);
+	return rc;
+}
+
+/* The operands as clean root-relative paths; any bad one stops everything. */
+static int resolve_paths(const struct ama_asset *asset, int argc,
+			 char **argv, char ***out)
+{
+	char **v = ama_calloc((size_t)argc + 1, sizeof(*v));
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		struct ama_buf b = AMA_BUF_INIT;
+
+		if (ama_asset_path(&b, asset, argv[i]) < 0) {
+			ama_buf_release(&b);
+			while (i-- > 0)
+				free(v[i]);
+			free(v);
+			return AMA_EINVAL;
+		}
+		v[i] = ama_buf_detach(&b);
+	}
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ama_common c;
+	struct ama_asset asset;
+	struct add a;
+	char **paths = NULL;
+	int rc, i;
+
+	ama_setprogname("ama-add");
+	if (ama_parse_options(&argc, &argv, NULL,
+			      AMA_COMMON_QUIET | AMA_COMMON_JOBS, &c,
+			      usage_str) < 0)
+		return 2;
+	if (argc < 1)
+		return ama_usage_error(&c, "which paths? ('ama add .' adds all)");
+	memset(&a, 0, sizeof(a));
+	a.c = &c;
+	if (ama_asset_find(&asset) < 0) {
+		ama_report(NULL);
+		return 2;
+	}
+	rc = resolve_paths(&asset, argc, argv, &paths);
+	if (rc == 0 && chdir(asset.root) < 0)
+		rc = ama_error_setp_errno(AMA_ESETUP, asset.root,
+					  "cannot enter");
+	if (rc == 0)
+		rc = ama_index_lock_and_load(&a.idx, ".ama/index");
+	if (rc < 0) {
+		ama_report(NULL);
+		rc = 2;
+		goto out;
+	}
+	rc = ama_walk((const char *const *)paths, (size_t)argc,
+		      AMA_WALK_STAT, walk_one, &a);
+	if (rc >= 0)
+		rc = hash_all(&a);
+	if (rc >= 0)
+		rc = ama_index_write_and_commit(a.idx);
+	if (rc < 0) {
+		ama_report(NULL);
+		ama_index_rollback(a.idx);
+		rc = 2;
+		goto out;
+	}
+	if (!c.quiet)
+		printf("%zu new, %zu updated, %zu unchanged\n", a.added,
+		       a.updated, a.unchanged);
+	rc = ama_finish(&c, fflush(stdout) ? 2 : a.status);
+out:
+	ama_index_free(a.idx);
+	for (i = 0; paths && i < argc; i++)
+		free(paths[i]);
+	free(paths);
+	ama_buf_release(&a.todo.paths);
+	ama_asset_release(&asset);
+	return rc;
+}
