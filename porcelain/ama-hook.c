@@ -1,0 +1,333 @@
+/* ama-hook: git hooks that refuse a commit or push while an asset holds unpublished files. */
+#include "auto-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "asset.h"
+#include "buf.h"
+#include "error.h"
+#include "exec.h"
+#include "index.h"
+#include "lockfile.h"
+#include "prog.h"
+#include "verify.h"
+#include "walk.h"
+
+static const char usage_str[] =
+	"ama hook (install | uninstall | run <hook>) [-q | --quiet]";
+
+static const char *const hooks[] = { "pre-commit", "pre-push" };
+#define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))
+#define MARK "# installed by 'ama hook install'"
+#define CHAINED ".ama-chained"
+
+/* Run git with args, its stdout into out (without the final newline). */
+static int git(struct ama_buf *out, const char *a1, const char *a2,
+	       const char *a3)
+{
+	const char *argv[] = { "git", a1, a2, a3, NULL };
+	struct ama_redirect o = { AMA_REDIR_BUF, -1, out };
+	struct ama_redirect n = { AMA_REDIR_NULL, -1, NULL };
+	int rc = ama_run(argv, &n, &o);
+
+	if (rc > 0)
+		return ama_error_set(AMA_ESETUP, "not in a git repository "
+				     "(git %s %s failed)", a1, a2);
+	if (rc < 0)
+		return rc;
+	while (out->len && out->s[out->len - 1] == '\n')
+		ama_buf_truncate(out, out->len - 1);
+	return 0;
+}
+
+static int is_ours(const char *path)
+{
+	char *text = NULL;
+	int ours = ama_read_file(&text, NULL, path) == 0 &&
+		strstr(text, MARK) != NULL;
+
+	free(text);
+	return ours;
+}
+
+/*
+ * The hook: the hook it replaced runs first (with the same arguments and
+ * stdin), then ama checks the assets. ama is looked up on $PATH, else
+ * where it was when the hook was installed.
+ */
+static void hook_text(struct ama_buf *b, const char *name, const char *self)
+{
+	ama_buf_addf(b,
+		"#!/bin/sh\n"
+		MARK "; 'ama hook uninstall' removes it\n"
+		"# and puts back the hook it replaced (" "%s" CHAINED ").\n"
+		"chained=\"$(dirname \"$0\")/%s" CHAINED "\"\n"
+		"if [ -x \"$chained\" ]; then\n"
+		"\t\"$chained\" \"$@\" || exit $?\n"
+		"fi\n"
+		"if command -v ama >/dev/null 2>&1; then\n"
+		"\texec ama hook run %s\n"
+		"fi\n"
+		"exec '%s' run %s\n", name, name, name, self, name);
+}
+
+static int install(const struct ama_common *c)
+{
+	struct ama_buf dir = AMA_BUF_INIT, path = AMA_BUF_INIT,
+		chained = AMA_BUF_INIT, text = AMA_BUF_INIT;
+	char *self = realpath("/proc/self/exe", NULL);
+	size_t i;
+	int rc;
+
+	rc = git(&dir, "rev-parse", "--git-path", "hooks");
+	if (rc < 0)
+		goto out;
+	if (mkdir(dir.s, 0755) < 0 && errno != EEXIST) {
+		rc = ama_error_setp_errno(AMA_ESETUP, dir.s, "cannot create");
+		goto out;
+	}
+	for (i = 0; i < NHOOKS; i++) {
+		ama_buf_reset(&path);
+		ama_buf_reset(&chained);
+		ama_buf_reset(&text);
+		ama_buf_addf(&path, "%s/%s", dir.s, hooks[i]);
+		ama_buf_addf(&chained, "%s" CHAINED, path.s);
+		if (access(path.s, F_OK) == 0 && !is_ours(path.s)) {
+			if (access(chained.s, F_OK) == 0) {
+				rc = ama_error_setp(AMA_ESETUP, chained.s,
+					"exists already; move it away first");
+				goto out;
+			}
+			if (rename(path.s, chained.s) < 0) {
+				rc = ama_error_setp_errno(AMA_EIO, path.s,
+							  "cannot move");
+				goto out;
+			}
+			if (!c->quiet)
+				printf("kept the %s hook: it runs first, from %s\n",
+				       hooks[i], chained.s);
+		}
+		hook_text(&text, hooks[i], self ? self : "ama-hook");
+		rc = ama_write_file_atomic(path.s, text.s, text.len, 0755);
+		if (rc < 0)
+			goto out;
+		if (!c->quiet)
+			printf("installed the %s hook: %s\n", hooks[i], path.s);
+	}
+out:
+	free(self);
+	ama_buf_release(&dir);
+	ama_buf_release(&path);
+	ama_buf_release(&chained);
+	ama_buf_release(&text);
+	return rc;
+}
+
+static int uninstall(const struct ama_common *c)
+{
+	struct ama_buf dir = AMA_BUF_INIT, path = AMA_BUF_INIT,
+		chained = AMA_BUF_INIT;
+	size_t i, removed = 0;
+	int rc;
+
+	rc = git(&dir, "rev-parse", "--git-path", "hooks");
+	for (i = 0; rc == 0 && i < NHOOKS; i++) {
+		ama_buf_reset(&path);
+		ama_buf_reset(&chained);
+		ama_buf_addf(&path, "%s/%s", dir.s, hooks[i]);
+		ama_buf_addf(&chained, "%s" CHAINED, path.s);
+		if (!is_ours(path.s))
+			continue;
+		if (access(chained.s, F_OK) == 0) {
+			if (rename(chained.s, path.s) < 0)
+				rc = ama_error_setp_errno(AMA_EIO, chained.s,
+							  "cannot restore");
+			else if (!c->quiet)
+				printf("restored the %s hook\n", hooks[i]);
+		} else if (unlink(path.s) < 0) {
+			rc = ama_error_setp_errno(AMA_EIO, path.s,
+						  "cannot remove");
+		} else if (!c->quiet) {
+			printf("removed the %s hook\n", hooks[i]);
+		}
+		removed++;
+	}
+	if (rc == 0 && !removed && !c->quiet)
+		printf("no ama hooks were installed\n");
+	ama_buf_release(&dir);
+	ama_buf_release(&path);
+	ama_buf_release(&chained);
+	return rc;
+}
+
+/* The assets inside the work tree: folders holding .ama, .git skipped. */
+struct finder {
+	struct ama_buf found;	/* NUL-separated root-relative folders */
+	size_t n;
+};
+
+static int found_one(const struct ama_walk_entry *e, void *ctx)
+{
+	struct finder *f = ctx;
+
+	if (e->event == AMA_WALK_DIR) {
+		const char *base = strrchr(e->path, '/');
+
+		base = base ? base + 1 : e->path;
+		return strcmp(base, ".git") ? 0 : AMA_WALK_PRUNE;
+	}
+	if (e->event == AMA_WALK_SKIPPED &&
+	    !strcmp(e->reason, "another ama asset")) {
+		ama_buf_add(&f->found, e->path, e->len + 1);
+		f->n++;
+	}
+	return 0;
+}
+
+struct check {
+	const char *asset;	/* the asset's folder from the top, "" for it */
+	size_t problems;
+};
+
+static void fix_line(struct check *k, const char *path, const char *what,
+		     const char *fix)
+{
+	struct ama_buf shown = AMA_BUF_INIT;
+
+	if (*k->asset)
+		ama_buf_addf(&shown, "%s/", k->asset);
+	ama_buf_addstr(&shown, path);
+	if (*k->asset)
+		ama_msg_path(shown.s, "%s; run: cd %s && %s", what, k->asset,
+			     fix);
+	else
+		ama_msg_path(shown.s, "%s; run: %s", what, fix);
+	k->problems++;
+	ama_buf_release(&shown);
+}
+
+static int checked(const struct ama_verify_result *r, void *ctx)
+{
+	struct check *k = ctx;
+	struct ama_buf fix = AMA_BUF_INIT;
+
+	switch (r->verdict) {
+	case AMA_VERDICT_MODIFIED:
+		ama_buf_addstr(&fix, "ama add ");
+		ama_quote_path(&fix, r->entry->path, r->entry->path_len);
+		fix_line(k, r->entry->path, "modified since added", fix.s);
+		break;
+	case AMA_VERDICT_DELETED:
+		ama_buf_addstr(&fix, "ama remove ");
+		ama_quote_path(&fix, r->entry->path, r->entry->path_len);
+		fix_line(k, r->entry->path, "deleted", fix.s);
+		break;
+	case AMA_VERDICT_OK:
+		if (r->entry->state != AMA_STATE_COMMITTED)
+			fix_line(k, r->entry->path, "not published",
+				 "ama upload");
+		break;
+	default:
+		fix_line(k, r->entry->path, r->msg, "ama status");
+		break;
+	}
+	ama_buf_release(&fix);
+	return 0;
+}
+
+/* Check one asset (folder relative to the top); count its problems. */
+static int check_asset(const char *top, const char *asset, int jobs,
+		       size_t *problems)
+{
+	struct ama_buf dir = AMA_BUF_INIT;
+	struct ama_index *idx = NULL;
+	struct ama_verify_opts o;
+	struct check k = { asset, 0 };
+	int rc;
+
+	ama_buf_addf(&dir, "%s/%s", top, asset);
+	if (chdir(dir.s) < 0) {
+		rc = ama_error_setp_errno(AMA_ESETUP, dir.s, "cannot enter");
+		goto out;
+	}
+	rc = ama_index_load(&idx, ".ama/index");
+	if (rc < 0)
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.jobs = jobs;
+	o.fn = checked;
+	o.ctx = &k;
+	rc = ama_verify_run(idx, &o);
+	*problems += k.problems;
+out:
+	ama_index_free(idx);
+	ama_buf_release(&dir);
+	return rc;
+}
+
+static int run_hook(const struct ama_common *c, const char *name)
+{
+	struct ama_buf top = AMA_BUF_INIT;
+	struct finder f = { AMA_BUF_INIT, 0 };
+	const char *root = "", *p;
+	size_t problems = 0, i;
+	int rc;
+
+	rc = git(&top, "rev-parse", "--show-toplevel", NULL);
+	if (rc < 0 || chdir(top.s) < 0)
+		goto out;
+	if (access(".ama", F_OK) == 0) {
+		ama_buf_add(&f.found, "", 1);
+		f.n = 1;
+	} else {
+		rc = ama_walk(&root, 1, AMA_WALK_DIRS, found_one, &f);
+		if (rc < 0)
+			goto out;
+	}
+	for (i = 0, p = f.found.s; i < f.n && rc >= 0; i++, p += strlen(p) + 1)
+		rc = check_asset(top.s, p, c->jobs, &problems);
+	if (rc >= 0 && problems) {
+		ama_msg("%s refused: %zu file%s in ama assets %s not "
+			"published (git %s --no-verify skips this check)",
+			name, problems, problems == 1 ? "" : "s",
+			problems == 1 ? "is" : "are",
+			strcmp(name, "pre-push") ? "commit" : "push");
+		rc = 1;
+	}
+out:
+	ama_buf_release(&top);
+	ama_buf_release(&f.found);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct ama_common c;
+	int rc;
+
+	ama_setprogname("ama-hook");
+	if (ama_parse_options(&argc, &argv, NULL,
+			      AMA_COMMON_QUIET | AMA_COMMON_JOBS, &c,
+			      usage_str) < 0)
+		return 2;
+	if (argc == 1 && !strcmp(argv[0], "install"))
+		rc = install(&c);
+	else if (argc == 1 && !strcmp(argv[0], "uninstall"))
+		rc = uninstall(&c);
+	else if (argc == 2 && !strcmp(argv[0], "run") &&
+		 (!strcmp(argv[1], "pre-commit") || !strcmp(argv[1], "pre-push")))
+		rc = run_hook(&c, argv[1]);
+	else
+		return ama_usage_error(&c, "install, uninstall or run <hook>?");
+	if (rc < 0) {
+		ama_report(NULL);
+		rc = 2;
+	}
+	return ama_finish(&c, fflush(stdout) && rc < 2 ? 2 : rc);
+}
