@@ -86,8 +86,9 @@ int main(int argc, char **argv)
 		ama_report(NULL);
 		status = 2;
 	} else if (!c.quiet) {
-		printf("removed %zu file%s from the index; they stay on disk\n",
-		       removed, removed == 1 ? "" : "s");
+		printf("removed %zu file%s from the index; %s on disk\n",
+		       removed, removed == 1 ? "" : "s",
+		       removed == 1 ? "it stays" : "they stay");
 	}
 	ama_index_free(idx);
 	for (j = 0; j < argc; j++)
