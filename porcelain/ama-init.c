@@ -137,10 +137,20 @@ int main(int argc, char **argv)
 		ama_report(NULL);
 		return 2;
 	}
-	cwd = realpath(".", NULL);
-	if (!c.quiet)
-		printf("Initialized empty ama asset of class %s in %s/.ama/\n",
-		       argv[0], cwd ? cwd : ".");
-	free(cwd);
-	return ama_finish(&c, fflush(stdout) ? 2 : 0);
+	if (!c.quiet) {
+		struct ama_buf dir = AMA_BUF_INIT, line = AMA_BUF_INIT;
+
+		cwd = realpath(".", NULL);
+		ama_buf_addf(&dir, "%s/.ama/", cwd ? cwd : ".");
+		ama_buf_addf(&line, "Initialized empty ama asset of class %s in ",
+			     argv[0]);
+		/* the folder's name may hold a newline: quoted as paths are */
+		ama_quote_path(&line, dir.s, dir.len);
+		ama_buf_addch(&line, '\n');
+		ama_writer_raw(&c.out, line.s, line.len);
+		ama_buf_release(&dir);
+		ama_buf_release(&line);
+		free(cwd);
+	}
+	return ama_finish(&c, 0);
 }
