@@ -419,7 +419,7 @@ static int run(struct status *s, char **paths, int npaths)
 			ama_error_set(u.rc, "%s", u.fail_msg);
 	/* the refresh is an optimisation: a busy or read-only index skips it */
 	if (rc >= 0 && refresh.n &&
-	    ama_verify_refresh(".ama/index", &refresh) < 0 &&
+	    ama_verify_refresh(ama_index_path(s->idx), &refresh) < 0 &&
 	    ama_error_code() != AMA_ELOCKED)
 		ama_report(NULL);
 	ama_refresh_list_release(&refresh);
@@ -442,6 +442,7 @@ int main(int argc, char **argv)
 		AMA_OPT_FLAG(0, "porcelain", &s.porcelain),
 		AMA_OPT_END
 	};
+	struct ama_buf file = AMA_BUF_INIT;
 	char **paths;
 	int rc, i;
 
@@ -469,10 +470,14 @@ int main(int argc, char **argv)
 	if (rc == 0 && chdir(s.asset.root) < 0)
 		rc = ama_error_setp_errno(AMA_ESETUP, s.asset.root,
 					  "cannot enter");
+	/* absolute, so that messages name them from anywhere */
+	ama_buf_addf(&file, "%s/.ama/config", s.asset.root);
 	if (rc == 0)
-		rc = ama_config_load(&cfg, ".ama/config");
+		rc = ama_config_load(&cfg, file.s);
+	ama_buf_reset(&file);
+	ama_buf_addf(&file, "%s/.ama/index", s.asset.root);
 	if (rc == 0)
-		rc = ama_index_load(&s.idx, ".ama/index");
+		rc = ama_index_load(&s.idx, file.s);
 	if (rc == 0)
 		rc = run(&s, paths, argc);
 	if (rc < 0) {
@@ -492,6 +497,7 @@ int main(int argc, char **argv)
 		ama_buf_release(&s.lines[i]);
 	ama_index_free(s.idx);
 	ama_config_free(cfg);
+	ama_buf_release(&file);
 	ama_asset_release(&s.asset);
 	return rc;
 }
