@@ -169,6 +169,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (argc < 1)
 		return ama_usage_error(&c, "which paths? ('ama add .' adds all)");
+	for (i = 0; i < argc; i++)	/* "$unset" must not mean "everything" */
+		if (!*argv[i])
+			return ama_usage_error(&c,
+				"empty path (use '.' for this folder)");
 	memset(&a, 0, sizeof(a));
 	a.c = &c;
 	if (ama_asset_find(&asset) < 0) {

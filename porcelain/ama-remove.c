@@ -62,6 +62,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (argc < 1)
 		return ama_usage_error(&c, "which paths?");
+	for (j = 0; j < argc; j++)	/* "$unset" must not mean "everything" */
+		if (!*argv[j])
+			return ama_usage_error(&c,
+				"empty path (use '.' for this folder)");
 	if (ama_asset_find(&asset) < 0) {
 		ama_report(NULL);
 		return 2;

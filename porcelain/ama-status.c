@@ -455,6 +455,10 @@ int main(int argc, char **argv)
 	s.c = &c;
 	if (c.z && !s.porcelain)
 		return ama_usage_error(&c, "-z goes with --porcelain");
+	for (i = 0; i < argc; i++)	/* "$unset" must not mean "everything" */
+		if (!*argv[i])
+			return ama_usage_error(&c,
+				"empty path (use '.' for this folder)");
 	if (ama_asset_find(&s.asset) < 0) {
 		ama_report(NULL);
 		return 2;

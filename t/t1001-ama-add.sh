@@ -77,6 +77,14 @@ test_expect_success 'no path is a usage error' '
 	EOF
 	test_cmp expect err
 '
+test_expect_success 'an empty path is a usage error, not the whole asset' '
+	test_exit_code 2 ama-add . "" 2>err &&
+	cat >expect <<-EOF &&
+	ama-add: empty path (use '"'.'"' for this folder)
+	ama-add: usage: $usage
+	EOF
+	test_cmp expect err
+'
 test_expect_success 'a bad -j is a usage error' '
 	test_exit_code 2 ama-add -j x . 2>err &&
 	cat >expect <<-EOF &&

@@ -47,6 +47,14 @@ test_expect_success '-z without --porcelain is a usage error' '
 	EOF
 	test_cmp expect err
 '
+test_expect_success 'an empty path is a usage error, not the whole asset' '
+	test_exit_code 2 ama-status . "" 2>err &&
+	cat >expect <<-EOF &&
+	ama-status: empty path (use '"'.'"' for this folder)
+	ama-status: usage: $usage
+	EOF
+	test_cmp expect err
+'
 test_expect_success 'outside an asset it is a setup error' '
 	test_exit_code 2 ama-status >out 2>err &&
 	test_must_be_empty out &&
