@@ -168,8 +168,10 @@ int main(int argc, char **argv)
 			      usage_str) < 0)
 		return 2;
 	if (argc < 1)
-		return ama_usage_error(&c, "which paths? ('ama add .' adds all)");
-	for (i = 0; i < argc; i++)	/* "$unset" must not mean "everything" */
+		return ama_usage_error(&c,
+				       "which paths? ('ama add .' adds all)");
+	/* an unset "$var" must not mean "everything" */
+	for (i = 0; i < argc; i++)
 		if (!*argv[i])
 			return ama_usage_error(&c,
 				"empty path (use '.' for this folder)");

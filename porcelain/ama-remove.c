@@ -62,7 +62,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (argc < 1)
 		return ama_usage_error(&c, "which paths?");
-	for (j = 0; j < argc; j++)	/* "$unset" must not mean "everything" */
+	/* an unset "$var" must not mean "everything" */
+	for (j = 0; j < argc; j++)
 		if (!*argv[j])
 			return ama_usage_error(&c,
 				"empty path (use '.' for this folder)");

@@ -254,10 +254,11 @@ static void print_long(struct status *s, const struct ama_config *cfg)
 			ama_buf_release(&word);
 		}
 	}
-	if (!total)
-		ama_buf_addstr(&line, ama_index_count(s->idx) ?
-			"nothing to do: every added file is unchanged and uploaded\n" :
-			"nothing added yet (ama add PATH)\n");
+	if (!total && ama_index_count(s->idx))
+		ama_buf_addstr(&line, "nothing to do: every added file is "
+			       "unchanged and uploaded\n");
+	else if (!total)
+		ama_buf_addstr(&line, "nothing added yet (ama add PATH)\n");
 	ama_writer_raw(&s->c->out, line.s, line.len);
 	ama_buf_release(&line);
 	ama_buf_release(&shown);
@@ -455,7 +456,8 @@ int main(int argc, char **argv)
 	s.c = &c;
 	if (c.z && !s.porcelain)
 		return ama_usage_error(&c, "-z goes with --porcelain");
-	for (i = 0; i < argc; i++)	/* "$unset" must not mean "everything" */
+	/* an unset "$var" must not mean "everything" */
+	for (i = 0; i < argc; i++)
 		if (!*argv[i])
 			return ama_usage_error(&c,
 				"empty path (use '.' for this folder)");
