@@ -33,7 +33,8 @@ static int check_not_in_asset(void)
 		rc = ama_error_setp(AMA_ESETUP, ".ama", "already an ama asset");
 	else
 		rc = ama_error_setp(AMA_ESETUP, a.root,
-				    "inside this ama asset; assets do not nest");
+				    "inside this ama asset; "
+				    "assets do not nest");
 	free(cwd);
 	ama_asset_release(&a);
 	return rc;
@@ -45,7 +46,8 @@ static int check_not_in_asset(void)
  * $XDG_DATA_HOME/ama, so the asset keeps its store however the
  * environment changes later.
  */
-static void pin_defaults(struct ama_config *asset, const struct ama_config *user)
+static void pin_defaults(struct ama_config *asset,
+			 const struct ama_config *user)
 {
 	struct ama_buf b = AMA_BUF_INIT;
 	const char *data = getenv("XDG_DATA_HOME");
@@ -93,9 +95,12 @@ static int make_dotama(const char *class)
 	if (rc < 0)
 		goto fail;
 	if (rename(tmp.s, ".ama") < 0) {
-		rc = errno == EEXIST || errno == ENOTEMPTY ?
-			ama_error_setp(AMA_ESETUP, ".ama", "already an ama asset") :
-			ama_error_setp_errno(AMA_ESETUP, ".ama", "cannot create");
+		if (errno == EEXIST || errno == ENOTEMPTY)
+			rc = ama_error_setp(AMA_ESETUP, ".ama",
+					    "already an ama asset");
+		else
+			rc = ama_error_setp_errno(AMA_ESETUP, ".ama",
+						  "cannot create");
 		goto fail;
 	}
 	rc = ama_fsync_parent(".ama/config");
@@ -137,10 +142,21 @@ int main(int argc, char **argv)
 		ama_report(NULL);
 		return 2;
 	}
-	cwd = realpath(".", NULL);
-	if (!c.quiet)
-		printf("Initialized empty ama asset of class %s in %s/.ama/\n",
-		       argv[0], cwd ? cwd : ".");
-	free(cwd);
-	return ama_finish(&c, fflush(stdout) ? 2 : 0);
+	if (!c.quiet) {
+		struct ama_buf dir = AMA_BUF_INIT, line = AMA_BUF_INIT;
+
+		cwd = realpath(".", NULL);
+		ama_buf_addf(&dir, "%s/.ama/", cwd ? cwd : ".");
+		ama_buf_addf(&line,
+			     "Initialized empty ama asset of class %s in ",
+			     argv[0]);
+		/* the folder's name may hold a newline: quoted as paths are */
+		ama_quote_path(&line, dir.s, dir.len);
+		ama_buf_addch(&line, '\n');
+		ama_writer_raw(&c.out, line.s, line.len);
+		ama_buf_release(&dir);
+		ama_buf_release(&line);
+		free(cwd);
+	}
+	return ama_finish(&c, 0);
 }

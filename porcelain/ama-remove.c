@@ -1,7 +1,6 @@
 /* ama-remove: drop index entries; the files stay on disk. */
 #include "auto-config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +51,7 @@ int main(int argc, char **argv)
 	struct ama_common c;
 	struct ama_asset asset;
 	struct ama_index *idx = NULL;
+	struct ama_buf ipath = AMA_BUF_INIT;
 	char **rel;
 	size_t removed = 0;
 	int rc = 0, status = 0, j;
@@ -62,6 +62,11 @@ int main(int argc, char **argv)
 		return 2;
 	if (argc < 1)
 		return ama_usage_error(&c, "which paths?");
+	/* an unset "$var" must not mean "everything" */
+	for (j = 0; j < argc; j++)
+		if (!*argv[j])
+			return ama_usage_error(&c,
+				"empty path (use '.' for this folder)");
 	if (ama_asset_find(&asset) < 0) {
 		ama_report(NULL);
 		return 2;
@@ -76,8 +81,10 @@ int main(int argc, char **argv)
 	if (rc == 0 && chdir(asset.root) < 0)
 		rc = ama_error_setp_errno(AMA_ESETUP, asset.root,
 					  "cannot enter");
+	/* absolute, so that messages name it from anywhere */
+	ama_buf_addf(&ipath, "%s/.ama/index", asset.root);
 	if (rc == 0)
-		rc = ama_index_lock_and_load(&idx, ".ama/index");
+		rc = ama_index_lock_and_load(&idx, ipath.s);
 	if (rc == 0) {
 		removed = remove_all(idx, rel, argv, argc, &status);
 		rc = removed ? ama_index_write_and_commit(idx) : 0;
@@ -86,13 +93,20 @@ int main(int argc, char **argv)
 		ama_report(NULL);
 		status = 2;
 	} else if (!c.quiet) {
-		printf("removed %zu file%s from the index; they stay on disk\n",
-		       removed, removed == 1 ? "" : "s");
+		struct ama_buf line = AMA_BUF_INIT;
+
+		ama_buf_addf(&line,
+			     "removed %zu file%s from the index; %s on disk\n",
+			     removed, removed == 1 ? "" : "s",
+			     removed == 1 ? "it stays" : "they stay");
+		ama_writer_raw(&c.out, line.s, line.len);
+		ama_buf_release(&line);
 	}
 	ama_index_free(idx);
 	for (j = 0; j < argc; j++)
 		free(rel[j]);
 	free(rel);
+	ama_buf_release(&ipath);
 	ama_asset_release(&asset);
-	return ama_finish(&c, fflush(stdout) && status < 2 ? 2 : status);
+	return ama_finish(&c, status);
 }

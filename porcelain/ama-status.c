@@ -1,9 +1,11 @@
 /* ama-status: added, modified, deleted and untracked files, from the stat record alone. */
 #include "auto-config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "asset.h"
@@ -71,19 +73,6 @@ static int checked(const struct ama_verify_result *r, void *ctx)
 	return 0;
 }
 
-static int walked(const struct ama_walk_entry *e, void *ctx)
-{
-	struct status *s = ctx;
-
-	if (e->event == AMA_WALK_FILE)
-		note(s, UNTRACKED, e->path, e->len);
-	else if (e->event == AMA_WALK_ERROR) {
-		ama_msg_path(e->path, "%s", e->reason);
-		s->status = 1;
-	}
-	return 0;
-}
-
 /* Is the character safe unquoted in a shell word? */
 static int shell_safe(unsigned char ch)
 {
@@ -92,18 +81,67 @@ static int shell_safe(unsigned char ch)
 }
 
 /*
+ * The length of the UTF-8 sequence at u (1 to 4 bytes; an ASCII byte is
+ * 1), or 0 if the bytes there are not valid UTF-8 (a stray continuation
+ * byte, a truncated or overlong sequence, a surrogate, beyond U+10FFFF).
+ */
+static size_t utf8_len(const unsigned char *u)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (*u < 0x80)
+		return 1;
+	if (*u >= 0xc2 && *u <= 0xdf)
+		n = 2, cp = *u & 0x1f;
+	else if (*u >= 0xe0 && *u <= 0xef)
+		n = 3, cp = *u & 0x0f;
+	else if (*u >= 0xf0 && *u <= 0xf4)
+		n = 4, cp = *u & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (u[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* The columns a path takes on a terminal: a character a column. */
+static size_t columns(const char *p, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0, cols = 0, n;
+
+	while (i < len) {
+		n = utf8_len(u + i);
+		i += n ? n : 1;
+		cols++;
+	}
+	return cols;
+}
+
+/*
  * The path as a shell word a user can paste: as it is when safe,
- * 'single-quoted' otherwise, $'...' when it holds control bytes; "./" in
- * front of a leading '-' so that it is not an option.
+ * 'single-quoted' otherwise, $'...' when it holds bytes that cannot be
+ * typed or pasted (control bytes, and bytes that are not UTF-8, which a
+ * terminal shows as a replacement character), with those bytes in
+ * octal; "./" in front of a leading '-' so that it is not an option.
  */
 static void shell_word(struct ama_buf *out, const char *p)
 {
 	const unsigned char *u;
-	int safe = 1, ctrl = 0;
+	int safe = 1, raw = 0;
+	size_t n;
 
-	for (u = (const unsigned char *)p; *u; u++) {
+	for (u = (const unsigned char *)p; *u; u += n ? n : 1) {
+		n = utf8_len(u);
 		safe &= shell_safe(*u);
-		ctrl |= *u < 0x20 || *u == 0x7f;
+		raw |= !n || *u < 0x20 || *u == 0x7f;
 	}
 	if (*p == '-')
 		ama_buf_addstr(out, "./");
@@ -111,15 +149,18 @@ static void shell_word(struct ama_buf *out, const char *p)
 		ama_buf_addstr(out, p);
 		return;
 	}
-	if (ctrl) {
+	if (raw) {
 		ama_buf_addstr(out, "$'");
-		for (u = (const unsigned char *)p; *u; u++) {
-			if (*u < 0x20 || *u == 0x7f)
+		for (u = (const unsigned char *)p; *u; u += n) {
+			n = utf8_len(u);
+			if (!n || *u < 0x20 || *u == 0x7f) {
 				ama_buf_addf(out, "\\%03o", *u);
-			else if (*u == '\'' || *u == '\\')
+				n = 1;
+			} else if (*u == '\'' || *u == '\\') {
 				ama_buf_addf(out, "\\%c", *u);
-			else
-				ama_buf_addch(out, *u);
+			} else {
+				ama_buf_add(out, u, n);
+			}
 		}
 		ama_buf_addch(out, '\'');
 		return;
@@ -178,8 +219,8 @@ static void print_long(struct status *s, const struct ama_config *cfg)
 			ama_buf_reset(&shown);
 			ama_asset_display(&shown, &s->asset, p);
 			ama_quote_path(&q, shown.s, shown.len);
-			if (q.len > width)
-				width = q.len;
+			if (columns(q.s, q.len) > width)
+				width = columns(q.s, q.len);
 			ama_buf_release(&q);
 		}
 	}
@@ -194,14 +235,15 @@ static void print_long(struct status *s, const struct ama_config *cfg)
 		ama_buf_addf(&line, "%s:\n", section_name[sec]);
 		for (i = 0; i < s->count[sec]; i++, p += strlen(p) + 1) {
 			struct ama_buf word = AMA_BUF_INIT;
-			size_t start;
+			size_t start, n;
 
 			ama_buf_reset(&shown);
 			ama_asset_display(&shown, &s->asset, p);
 			ama_buf_addch(&line, '\t');
 			start = line.len;
 			ama_quote_path(&line, shown.s, shown.len);
-			while (line.len - start < width)
+			for (n = columns(line.s + start, line.len - start);
+			     n < width; n++)
 				ama_buf_addch(&line, ' ');
 			ama_buf_addstr(&line, "   ");
 			shell_word(&word, shown.s);
@@ -212,18 +254,22 @@ static void print_long(struct status *s, const struct ama_config *cfg)
 			ama_buf_release(&word);
 		}
 	}
-	if (!total)
-		ama_buf_addstr(&line, ama_index_count(s->idx) ?
-			"nothing to do: every added file is unchanged and uploaded\n" :
-			"nothing added yet (ama add PATH)\n");
+	if (!total && ama_index_count(s->idx))
+		ama_buf_addstr(&line, "nothing to do: every added file is "
+			       "unchanged and uploaded\n");
+	else if (!total)
+		ama_buf_addstr(&line, "nothing added yet (ama add PATH)\n");
 	ama_writer_raw(&s->c->out, line.s, line.len);
 	ama_buf_release(&line);
 	ama_buf_release(&shown);
 }
 
-/* Which entries to check: all, or those at or below the operands. */
+/*
+ * Which entries to check: all, or those at or below the operands;
+ * matched[j] gets the number operand j selects.
+ */
 static size_t *select_entries(struct status *s, char **paths, int n,
-			      size_t *npos)
+			      size_t *npos, size_t *matched)
 {
 	size_t count = ama_index_count(s->idx), i, k = 0;
 	size_t *pos = ama_malloc((count ? count : 1) * sizeof(*pos));
@@ -238,7 +284,8 @@ static size_t *select_entries(struct status *s, char **paths, int n,
 	}
 	sel = ama_calloc(count ? count : 1, 1);
 	for (j = 0; j < n; j++)
-		ama_index_select(s->idx, paths[j], strlen(paths[j]), sel);
+		matched[j] = ama_index_select(s->idx, paths[j],
+					      strlen(paths[j]), sel);
 	for (i = 0; i < count; i++)
 		if (sel[i])
 			pos[k++] = i;
@@ -247,16 +294,105 @@ static size_t *select_entries(struct status *s, char **paths, int n,
 	return pos;
 }
 
+/*
+ * The untracked files, looked for on a thread of their own while the
+ * entries are checked: the walk (a readdir of every folder) and the
+ * checks (an lstat of every entry) each take about half of the time on
+ * a large asset, and they share nothing but the index's paths, which
+ * the checks do not change.
+ */
+struct untracked {
+	struct status *s;
+	const char *const *paths;
+	size_t npaths;
+	const char **tracked;
+	size_t ntracked;
+	/* what could not be read: path NUL reason NUL, printed after the
+	 * checks' messages, so that the order of stderr does not depend on
+	 * the threads */
+	struct ama_buf errors;
+	int rc;
+	char *fail_msg, *fail_path;	/* rc < 0: the walk's error */
+};
+
+static int walked(const struct ama_walk_entry *e, void *ctx)
+{
+	struct untracked *u = ctx;
+
+	if (e->event == AMA_WALK_FILE) {
+		note(u->s, UNTRACKED, e->path, e->len);
+	} else if (e->event == AMA_WALK_ERROR) {
+		ama_buf_add(&u->errors, e->path, e->len + 1);
+		ama_buf_addstr(&u->errors, e->reason);
+		ama_buf_addch(&u->errors, '\0');
+	}
+	return 0;
+}
+
+static void *walk_thread(void *arg)
+{
+	struct untracked *u = arg;
+
+	u->rc = ama_walk_untracked(u->paths, u->npaths, 0, u->tracked,
+				   u->ntracked, walked, u);
+	if (u->rc < 0) {	/* the error is this thread's: keep it */
+		u->fail_msg = ama_strdup(ama_error_msg());
+		if (ama_error_path())
+			u->fail_path = ama_strdup(ama_error_path());
+	}
+	return NULL;
+}
+
+/*
+ * The operands to walk for untracked files: those that are on disk. One
+ * that is not but names entries is a deleted file or folder, which the
+ * checks report; one that names nothing at all stays, for the walk to
+ * say "no such file".
+ */
+static size_t walk_operands(char **paths, int n, const size_t *matched,
+			    const char **out)
+{
+	struct stat st;
+	size_t k = 0;
+	int j;
+
+	for (j = 0; j < n; j++)
+		if (!matched[j] || lstat(*paths[j] ? paths[j] : ".", &st) == 0)
+			out[k++] = paths[j];
+	return k;
+}
+
 static int run(struct status *s, char **paths, int npaths)
 {
 	struct ama_refresh_list refresh = AMA_REFRESH_LIST_INIT;
 	struct ama_verify_opts o;
 	struct ama_index_entry *e;
-	const char **tracked;
+	struct untracked u;
 	const char *root = "";
-	size_t n, i, npos;
-	size_t *pos = select_entries(s, paths, npaths, &npos);
-	int rc;
+	const char **walk_paths, *p;
+	size_t n, i, npos, *matched;
+	size_t *pos;
+	pthread_t tid;
+	int rc, threaded;
+
+	matched = ama_calloc((size_t)npaths + 1, sizeof(*matched));
+	pos = select_entries(s, paths, npaths, &npos, matched);
+	walk_paths = ama_calloc((size_t)npaths + 1, sizeof(*walk_paths));
+	memset(&u, 0, sizeof(u));
+	u.s = s;
+	if (npaths) {
+		u.paths = walk_paths;
+		u.npaths = walk_operands(paths, npaths, matched, walk_paths);
+	} else {
+		u.paths = &root;
+		u.npaths = 1;
+	}
+	e = ama_index_entries(s->idx, &n);
+	u.tracked = ama_malloc((n ? n : 1) * sizeof(*u.tracked));
+	for (i = 0; i < n; i++)
+		u.tracked[i] = e[i].path;
+	u.ntracked = n;
+	threaded = pthread_create(&tid, NULL, walk_thread, &u) == 0;
 
 	memset(&o, 0, sizeof(o));
 	o.jobs = s->c->jobs;
@@ -266,29 +402,36 @@ static int run(struct status *s, char **paths, int npaths)
 	o.ctx = s;
 	o.refresh = &refresh;
 	rc = ama_verify_run(s->idx, &o);
-	free(pos);
-	if (rc < 0)
-		goto out;
-	e = ama_index_entries(s->idx, &n);
-	tracked = ama_malloc((n ? n : 1) * sizeof(*tracked));
-	for (i = 0; i < n; i++)
-		tracked[i] = e[i].path;
-	rc = ama_walk_untracked(npaths ? (const char *const *)paths : &root,
-				npaths ? (size_t)npaths : 1, 0, tracked, n,
-				walked, s);
-	free(tracked);
-	if (rc > 0)
+
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		walk_thread(&u);
+	for (p = u.errors.s; p && p < u.errors.s + u.errors.len;) {
+		const char *reason = p + strlen(p) + 1;
+
+		ama_msg_path(p, "%s", reason);
+		p = reason + strlen(reason) + 1;
 		s->status = 1;
-	if (rc < 0)
-		goto out;
+	}
+	if (u.rc < 0 && rc >= 0)
+		rc = u.fail_path ?
+			ama_error_setp(u.rc, u.fail_path, "%s", u.fail_msg) :
+			ama_error_set(u.rc, "%s", u.fail_msg);
 	/* the refresh is an optimisation: a busy or read-only index skips it */
-	if (refresh.n && ama_verify_refresh(".ama/index", &refresh) < 0 &&
+	if (rc >= 0 && refresh.n &&
+	    ama_verify_refresh(ama_index_path(s->idx), &refresh) < 0 &&
 	    ama_error_code() != AMA_ELOCKED)
 		ama_report(NULL);
-	rc = 0;
-out:
 	ama_refresh_list_release(&refresh);
-	return rc;
+	ama_buf_release(&u.errors);
+	free(u.fail_msg);
+	free(u.fail_path);
+	free(u.tracked);
+	free(walk_paths);
+	free(matched);
+	free(pos);
+	return rc < 0 ? rc : 0;
 }
 
 int main(int argc, char **argv)
@@ -300,6 +443,7 @@ int main(int argc, char **argv)
 		AMA_OPT_FLAG(0, "porcelain", &s.porcelain),
 		AMA_OPT_END
 	};
+	struct ama_buf file = AMA_BUF_INIT;
 	char **paths;
 	int rc, i;
 
@@ -312,6 +456,11 @@ int main(int argc, char **argv)
 	s.c = &c;
 	if (c.z && !s.porcelain)
 		return ama_usage_error(&c, "-z goes with --porcelain");
+	/* an unset "$var" must not mean "everything" */
+	for (i = 0; i < argc; i++)
+		if (!*argv[i])
+			return ama_usage_error(&c,
+				"empty path (use '.' for this folder)");
 	if (ama_asset_find(&s.asset) < 0) {
 		ama_report(NULL);
 		return 2;
@@ -327,10 +476,14 @@ int main(int argc, char **argv)
 	if (rc == 0 && chdir(s.asset.root) < 0)
 		rc = ama_error_setp_errno(AMA_ESETUP, s.asset.root,
 					  "cannot enter");
+	/* absolute, so that messages name them from anywhere */
+	ama_buf_addf(&file, "%s/.ama/config", s.asset.root);
 	if (rc == 0)
-		rc = ama_config_load(&cfg, ".ama/config");
+		rc = ama_config_load(&cfg, file.s);
+	ama_buf_reset(&file);
+	ama_buf_addf(&file, "%s/.ama/index", s.asset.root);
 	if (rc == 0)
-		rc = ama_index_load(&s.idx, ".ama/index");
+		rc = ama_index_load(&s.idx, file.s);
 	if (rc == 0)
 		rc = run(&s, paths, argc);
 	if (rc < 0) {
@@ -350,6 +503,7 @@ int main(int argc, char **argv)
 		ama_buf_release(&s.lines[i]);
 	ama_index_free(s.idx);
 	ama_config_free(cfg);
+	ama_buf_release(&file);
 	ama_asset_release(&s.asset);
 	return rc;
 }
