@@ -16,6 +16,7 @@
 #include "index.h"
 #include "lockfile.h"
 #include "prog.h"
+#include "shellquote.h"
 #include "verify.h"
 #include "walk.h"
 
@@ -195,49 +196,53 @@ struct check {
 	size_t problems;
 };
 
+/*
+ * Name a file of the asset from the top of the work tree, with the
+ * command that fixes it (run in the asset: "cd ASSET && ama add FILE").
+ */
 static void fix_line(struct check *k, const char *path, const char *what,
-		     const char *fix)
+		     const char *cmd, int with_path)
 {
-	struct ama_buf shown = AMA_BUF_INIT;
+	struct ama_buf shown = AMA_BUF_INIT, fix = AMA_BUF_INIT;
 
-	if (*k->asset)
+	if (*k->asset) {
 		ama_buf_addf(&shown, "%s/", k->asset);
+		ama_buf_addstr(&fix, "cd ");
+		ama_quote_shell(&fix, k->asset);
+		ama_buf_addstr(&fix, " && ");
+	}
 	ama_buf_addstr(&shown, path);
-	if (*k->asset)
-		ama_msg_path(shown.s, "%s; run: cd %s && %s", what, k->asset,
-			     fix);
-	else
-		ama_msg_path(shown.s, "%s; run: %s", what, fix);
+	ama_buf_addstr(&fix, cmd);
+	if (with_path) {
+		ama_buf_addch(&fix, ' ');
+		ama_quote_shell(&fix, path);
+	}
+	ama_msg_path(shown.s, "%s; run: %s", what, fix.s);
 	k->problems++;
 	ama_buf_release(&shown);
+	ama_buf_release(&fix);
 }
 
 static int checked(const struct ama_verify_result *r, void *ctx)
 {
 	struct check *k = ctx;
-	struct ama_buf fix = AMA_BUF_INIT;
+	const char *path = r->entry->path;
 
 	switch (r->verdict) {
 	case AMA_VERDICT_MODIFIED:
-		ama_buf_addstr(&fix, "ama add ");
-		ama_quote_path(&fix, r->entry->path, r->entry->path_len);
-		fix_line(k, r->entry->path, "modified since added", fix.s);
+		fix_line(k, path, "modified since added", "ama add", 1);
 		break;
 	case AMA_VERDICT_DELETED:
-		ama_buf_addstr(&fix, "ama remove ");
-		ama_quote_path(&fix, r->entry->path, r->entry->path_len);
-		fix_line(k, r->entry->path, "deleted", fix.s);
+		fix_line(k, path, "deleted", "ama remove", 1);
 		break;
 	case AMA_VERDICT_OK:
 		if (r->entry->state != AMA_STATE_COMMITTED)
-			fix_line(k, r->entry->path, "not published",
-				 "ama upload");
+			fix_line(k, path, "not published", "ama upload", 0);
 		break;
 	default:
-		fix_line(k, r->entry->path, r->msg, "ama status");
+		fix_line(k, path, r->msg, "ama status", 0);
 		break;
 	}
-	ama_buf_release(&fix);
 	return 0;
 }
 

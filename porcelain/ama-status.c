@@ -14,6 +14,7 @@
 #include "error.h"
 #include "index.h"
 #include "prog.h"
+#include "shellquote.h"
 #include "verify.h"
 #include "walk.h"
 
@@ -73,108 +74,6 @@ static int checked(const struct ama_verify_result *r, void *ctx)
 	return 0;
 }
 
-/* Is the character safe unquoted in a shell word? */
-static int shell_safe(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		(ch >= '0' && ch <= '9') || strchr("._/-+,:@%=", ch);
-}
-
-/*
- * The length of the UTF-8 sequence at u (1 to 4 bytes; an ASCII byte is
- * 1), or 0 if the bytes there are not valid UTF-8 (a stray continuation
- * byte, a truncated or overlong sequence, a surrogate, beyond U+10FFFF).
- */
-static size_t utf8_len(const unsigned char *u)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (*u < 0x80)
-		return 1;
-	if (*u >= 0xc2 && *u <= 0xdf)
-		n = 2, cp = *u & 0x1f;
-	else if (*u >= 0xe0 && *u <= 0xef)
-		n = 3, cp = *u & 0x0f;
-	else if (*u >= 0xf0 && *u <= 0xf4)
-		n = 4, cp = *u & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (u[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-/* The columns a path takes on a terminal: a character a column. */
-static size_t columns(const char *p, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	size_t i = 0, cols = 0, n;
-
-	while (i < len) {
-		n = utf8_len(u + i);
-		i += n ? n : 1;
-		cols++;
-	}
-	return cols;
-}
-
-/*
- * The path as a shell word a user can paste: as it is when safe,
- * 'single-quoted' otherwise, $'...' when it holds bytes that cannot be
- * typed or pasted (control bytes, and bytes that are not UTF-8, which a
- * terminal shows as a replacement character), with those bytes in
- * octal; "./" in front of a leading '-' so that it is not an option.
- */
-static void shell_word(struct ama_buf *out, const char *p)
-{
-	const unsigned char *u;
-	int safe = 1, raw = 0;
-	size_t n;
-
-	for (u = (const unsigned char *)p; *u; u += n ? n : 1) {
-		n = utf8_len(u);
-		safe &= shell_safe(*u);
-		raw |= !n || *u < 0x20 || *u == 0x7f;
-	}
-	if (*p == '-')
-		ama_buf_addstr(out, "./");
-	if (safe) {
-		ama_buf_addstr(out, p);
-		return;
-	}
-	if (raw) {
-		ama_buf_addstr(out, "$'");
-		for (u = (const unsigned char *)p; *u; u += n) {
-			n = utf8_len(u);
-			if (!n || *u < 0x20 || *u == 0x7f) {
-				ama_buf_addf(out, "\\%03o", *u);
-				n = 1;
-			} else if (*u == '\'' || *u == '\\') {
-				ama_buf_addf(out, "\\%c", *u);
-			} else {
-				ama_buf_add(out, u, n);
-			}
-		}
-		ama_buf_addch(out, '\'');
-		return;
-	}
-	ama_buf_addch(out, '\'');
-	for (u = (const unsigned char *)p; *u; u++) {
-		if (*u == '\'')
-			ama_buf_addstr(out, "'\\''");
-		else
-			ama_buf_addch(out, *u);
-	}
-	ama_buf_addch(out, '\'');
-}
-
 static void print_porcelain(struct status *s)
 {
 	int sec;
@@ -219,8 +118,8 @@ static void print_long(struct status *s, const struct ama_config *cfg)
 			ama_buf_reset(&shown);
 			ama_asset_display(&shown, &s->asset, p);
 			ama_quote_path(&q, shown.s, shown.len);
-			if (columns(q.s, q.len) > width)
-				width = columns(q.s, q.len);
+			if (ama_text_columns(q.s, q.len) > width)
+				width = ama_text_columns(q.s, q.len);
 			ama_buf_release(&q);
 		}
 	}
@@ -242,11 +141,11 @@ static void print_long(struct status *s, const struct ama_config *cfg)
 			ama_buf_addch(&line, '\t');
 			start = line.len;
 			ama_quote_path(&line, shown.s, shown.len);
-			for (n = columns(line.s + start, line.len - start);
+			for (n = ama_text_columns(line.s + start, line.len - start);
 			     n < width; n++)
 				ama_buf_addch(&line, ' ');
 			ama_buf_addstr(&line, "   ");
-			shell_word(&word, shown.s);
+			ama_quote_shell(&word, shown.s);
 			ama_buf_addstr(&line, section_fix[sec]);
 			if (sec != ADDED)
 				ama_buf_addf(&line, " %s", word.s);
