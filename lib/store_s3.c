@@ -78,6 +78,7 @@ struct req {
 	int have_length;
 	struct ama_buf resp;
 	int local_err;			/* errno of a failed read of the body */
+	long os_errno;			/* of a failed connect */
 	/* progress */
 	uint64_t reported;
 	void (*progress)(struct req *r, uint64_t delta);
@@ -669,8 +670,8 @@ static enum verdict classify(struct req *r, CURLcode cc)
 		break;
 	case CURLE_COULDNT_CONNECT:
 		r->rc = ama_error_set(AMA_ESETUP, "cannot connect to %s: %s",
-				      r->s3->set.endpoint,
-				      r->errbuf[0] ? r->errbuf :
+				      r->s3->set.endpoint, r->os_errno ?
+				      strerror(r->os_errno) :
 				      curl_easy_strerror(cc));
 		return V_DONE;
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -778,6 +779,8 @@ static void attempt_ended(struct s3 *s3, CURL *e, CURLcode cc)
 	s3->running--;
 	if (!r->status)
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
+	r->os_errno = 0;
+	curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &r->os_errno);
 	v = classify(r, cc);
 	curl_easy_cleanup(e);
 	r->easy = NULL;
@@ -801,11 +804,11 @@ static void attempt_ended(struct s3 *s3, CURL *e, CURLcode cc)
 	finish(r);
 }
 
-/* Start what may start now; returns the earliest time a delayed request may start (0: none). */
-static double start_ready(struct s3 *s3)
+/* Start what may start now, as far as there are free slots. */
+static void start_ready(struct s3 *s3)
 {
 	struct req *list = s3->head, *keep = NULL, *keep_tail = NULL, *r;
-	double now = ama_now(), wake = 0;
+	double now = ama_now();
 
 	s3->head = s3->tail = NULL;
 	while ((r = list) != NULL) {
@@ -813,9 +816,6 @@ static double start_ready(struct s3 *s3)
 		r->next = NULL;
 		if (s3->running >= s3->store->tuning.jobs ||
 		    r->not_before > now) {
-			if (r->not_before > now &&
-			    (wake == 0 || r->not_before < wake))
-				wake = r->not_before;
 			if (keep_tail)
 				keep_tail->next = r;
 			else
@@ -842,18 +842,21 @@ static double start_ready(struct s3 *s3)
 			s3->tail = keep_tail;
 		s3->head = keep;
 	}
-	return wake;
 }
 
-static int ready_waiting(const struct s3 *s3)
+/* How long until a queued request may start: 0 now, -1 nothing queued. */
+static double until_ready(const struct s3 *s3)
 {
 	const struct req *r;
-	double now = ama_now();
+	double now = ama_now(), wait = -1;
 
-	for (r = s3->head; r; r = r->next)
-		if (r->not_before <= now)
-			return 1;
-	return 0;
+	for (r = s3->head; r; r = r->next) {
+		double w = r->not_before > now ? r->not_before - now : 0;
+
+		if (wait < 0 || w < wait)
+			wait = w;
+	}
+	return wait;
 }
 
 /* Run transfers until stop(arg) says so or nothing is left to do. */
@@ -866,10 +869,10 @@ static void pump(struct s3 *s3, int (*stop)(void *), void *arg)
 	curl_multi_setopt(s3->multi, CURLMOPT_MAXCONNECTS, jobs);
 	while (!stop(arg)) {
 		struct CURLMsg *m;
-		double wake;
+		double wait;
 		int still, left, timeout = 1000;
 
-		wake = start_ready(s3);
+		start_ready(s3);
 		if (!s3->running && !s3->head)
 			return;
 		curl_multi_perform(s3->multi, &still);
@@ -879,14 +882,12 @@ static void pump(struct s3 *s3, int (*stop)(void *), void *arg)
 					      m->data.result);
 		if (stop(arg))
 			return;
-		if (s3->running < s3->store->tuning.jobs && ready_waiting(s3))
-			timeout = 0;
-		else if (wake > 0) {
-			double ms = (wake - ama_now()) * 1000 + 1;
-
-			if (ms < timeout)
-				timeout = ms < 0 ? 0 : (int)ms;
-		}
+		/* a retry waits out its backoff; a free slot takes work now */
+		wait = until_ready(s3);
+		if (wait >= 0 && (s3->running < s3->store->tuning.jobs ||
+				  wait > 0))
+			timeout = wait * 1000 < timeout ?
+				(int)(wait * 1000) + (wait > 0) : timeout;
 		if (timeout > 0)
 			curl_multi_poll(s3->multi, NULL, 0, timeout, NULL);
 	}
