@@ -219,6 +219,16 @@ void ama_store_key_url(struct ama_buf *out, const struct ama_store *s,
 			     s->url.prefix, key);
 }
 
+void ama_store_cancel(struct ama_store *s)
+{
+	s->cancelled = 1;
+}
+
+int ama_store_interrupted(const struct ama_store *s)
+{
+	return s->cancelled ? ama_error_set(AMA_EIO, "interrupted") : 0;
+}
+
 struct ama_store_tuning *ama_store_tuning(struct ama_store *s)
 {
 	return &s->tuning;
@@ -275,6 +285,8 @@ int ama_store_head(struct ama_store *s, const char *key,
 	int rc = key_ok(key);
 
 	memset(out, 0, sizeof(*out));
+	if (rc == 0)
+		rc = ama_store_interrupted(s);
 	return rc < 0 ? rc : s->ops->head(s, key, out);
 }
 
@@ -285,6 +297,8 @@ int ama_store_get(struct ama_store *s, const char *key, uint64_t offset,
 	struct ama_store_info tmp;
 	int rc = key_ok(key);
 
+	if (rc == 0)
+		rc = ama_store_interrupted(s);
 	if (rc < 0)
 		return rc;
 	memset(&tmp, 0, sizeof(tmp));
@@ -356,6 +370,8 @@ int ama_store_put(struct ama_store *s, const struct ama_store_put *p,
 	int rc = key_ok(p->key);
 
 	if (rc == 0)
+		rc = ama_store_interrupted(s);
+	if (rc == 0)
 		rc = resolve_put(&q, &md5);
 	if (rc < 0)
 		return rc;
@@ -374,6 +390,8 @@ int ama_store_copy(struct ama_store *dst, const char *dst_key,
 
 	if (rc == 0)
 		rc = key_ok(src_key);
+	if (rc == 0)
+		rc = ama_store_interrupted(dst);
 	if (rc < 0)
 		return rc;
 	if (dst->url.kind != src->url.kind)
@@ -387,6 +405,8 @@ int ama_store_delete(struct ama_store *s, const char *key)
 {
 	int rc = key_ok(key);
 
+	if (rc == 0)
+		rc = ama_store_interrupted(s);
 	return rc < 0 ? rc : s->ops->del(s, key);
 }
 
@@ -406,6 +426,8 @@ int ama_store_list_page(struct ama_store *s, const char *prefix,
 			struct ama_store_page *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (s->cancelled)
+		return ama_store_interrupted(s);
 	if (max_keys <= 0 || max_keys > 1000)
 		max_keys = 1000;
 	return s->ops->list_page(s, prefix ? prefix : "", after, max_keys,
@@ -480,6 +502,8 @@ int ama_store_mpu_start(struct ama_store_upload **out, struct ama_store *s,
 	int rc = key_ok(key);
 
 	*out = NULL;
+	if (rc == 0)
+		rc = ama_store_interrupted(s);
 	if (rc < 0)
 		return rc;
 	u = ama_calloc(1, sizeof(*u));
@@ -505,6 +529,8 @@ int ama_store_mpu_part(struct ama_store_upload *u, int partno,
 		return ama_error_set(AMA_EINVAL,
 				     "part number %d is not from 1 to 10000",
 				     partno);
+	if (u->s->cancelled)
+		return ama_store_interrupted(u->s);
 	return u->s->ops->mpu_part(u, partno, path, offset, len);
 }
 
@@ -517,6 +543,8 @@ int ama_store_mpu_complete(struct ama_store_upload *u,
 	memset(&tmp, 0, sizeof(tmp));
 	if (u->nparts == 0)
 		rc = ama_error_set(AMA_EINVAL, "an upload with no parts");
+	else if (u->s->cancelled)
+		rc = ama_store_interrupted(u->s);
 	else
 		rc = u->s->ops->mpu_complete(u, &tmp);
 	if (info)
@@ -578,6 +606,8 @@ int ama_store_batch_put(struct ama_store_batch *b,
 	struct ama_md5 md5;
 	int rc;
 
+	if (!b->failed && b->s->cancelled)
+		b->failed = ama_store_interrupted(b->s);
 	if (b->failed)
 		return b->failed;
 	rc = key_ok(p->key);
@@ -603,6 +633,8 @@ int ama_store_batch_head(struct ama_store_batch *b, const char *key,
 	struct ama_store_info info;
 	int rc;
 
+	if (!b->failed && b->s->cancelled)
+		b->failed = ama_store_interrupted(b->s);
 	if (b->failed)
 		return b->failed;
 	rc = key_ok(key);
@@ -624,6 +656,8 @@ int ama_store_batch_finish(struct ama_store_batch *b)
 
 	if (b->s->ops->batch_run && !b->failed)
 		b->s->ops->batch_run(b);
+	if (!b->failed && b->s->cancelled)
+		b->failed = ama_store_interrupted(b->s);
 	if (b->s->ops->batch_free)
 		b->s->ops->batch_free(b);
 	rc = b->failed;

@@ -104,6 +104,15 @@ struct ama_store_tuning {
 };
 struct ama_store_tuning *ama_store_tuning(struct ama_store *s);
 
+/*
+ * Ask what s is doing to stop: async-signal-safe, for a SIGINT or SIGTERM
+ * handler. The call under way returns AMA_EIO ("interrupted") as soon as
+ * it can, and so does every later call: transfers are cut, multipart
+ * uploads begun are aborted (one try each), a file:// temporary file is
+ * removed. Nothing is left under a final key half written.
+ */
+void ama_store_cancel(struct ama_store *s);
+
 /* Create the bucket (S3 CreateBucket) or folder (mkdir -p). */
 int ama_store_create_bucket(struct ama_store *s);
 

@@ -2,6 +2,8 @@
 #ifndef AMA_STORE_BACKEND_H
 #define AMA_STORE_BACKEND_H
 
+#include <signal.h>
+
 #include "store.h"
 
 struct ama_store_batch;
@@ -48,6 +50,7 @@ struct ama_store_ops {
 
 struct ama_store {
 	const struct ama_store_ops *ops;
+	volatile sig_atomic_t cancelled;	/* ama_store_cancel() */
 	struct ama_store_url url;
 	char *url_str;
 	struct ama_store_tuning tuning;
@@ -80,6 +83,9 @@ struct ama_store_batch {
 int ama_store_file_open(struct ama_store *s);
 int ama_store_s3_open(struct ama_store *s, const struct ama_config *cfg,
 		      const char *role);
+
+/* Has ama_store_cancel() been called? Then AMA_EIO "interrupted" is set. */
+int ama_store_interrupted(const struct ama_store *s);
 
 /* Set etag_is_md5 and multipart from info->etag. */
 void ama_store_info_classify(struct ama_store_info *info);

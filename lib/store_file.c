@@ -307,11 +307,14 @@ static int commit_temp(int fd, const char *tmp, const char *path,
 }
 
 /* Copy n bytes (or to EOF when n is UINT64_MAX) from in at off into out, hashing them. */
-static int copy_hashing(int out, int in, uint64_t off, uint64_t n,
-			struct ama_hasher *h, uint64_t *copied)
+static int copy_hashing(const struct ama_store *s, int out, int in,
+			uint64_t off, uint64_t n, struct ama_hasher *h,
+			uint64_t *copied)
 {
 	*copied = 0;
 	while (n > 0) {
+		if (s->cancelled)
+			return ama_store_interrupted(s);
 		size_t want = n > h->bufsize ? h->bufsize : (size_t)n;
 		ssize_t r = pread(in, h->buf, want, (off_t)off);
 		int rc;
@@ -362,7 +365,7 @@ static int file_put(struct ama_store *s, const struct ama_store_put *p,
 						     "cannot open");
 			goto out;
 		}
-		rc = copy_hashing(fd, in, 0, p->size + 1, &h, &n);
+		rc = copy_hashing(s, fd, in, 0, p->size + 1, &h, &n);
 		if (rc == 0 && n != p->size)
 			rc = ama_error_setp(AMA_ECHANGED, p->path,
 					    "changed while it was sent");
@@ -468,7 +471,7 @@ static int file_copy(struct ama_store *dst, const char *dst_key,
 
 		ama_hasher_init(&h);
 		ama_hasher_start(&h);
-		rc = copy_hashing(out, in, 0, UINT64_MAX, &h, &n);
+		rc = copy_hashing(dst, out, in, 0, UINT64_MAX, &h, &n);
 		ama_hasher_finish(&h, &got);
 		ama_hasher_release(&h);
 		ama_md5_to_hex(hex, &got);
@@ -680,7 +683,7 @@ static int file_mpu_part(struct ama_store_upload *u, int partno,
 	}
 	ama_hasher_init(&h);
 	ama_hasher_start(&h);
-	rc = copy_hashing(out, in, offset, len, &h, &n);
+	rc = copy_hashing(u->s, out, in, offset, len, &h, &n);
 	ama_hasher_finish(&h, &md5);
 	ama_hasher_release(&h);
 	if (rc == 0 && n != len)
@@ -763,7 +766,7 @@ static int file_mpu_complete(struct ama_store_upload *u,
 					   u->partno[i]);
 			break;
 		}
-		rc = copy_hashing(out, in, 0, UINT64_MAX, &h, &n);
+		rc = copy_hashing(u->s, out, in, 0, UINT64_MAX, &h, &n);
 		total += n;
 		close(in);
 	}

@@ -91,6 +91,15 @@ struct req {
 	double not_before;
 	char reason[256];
 	int rc, finished, head_explained, prepared, first_write;
+	/*
+	 * lost_ok: the owner wants to hear of a failure worth retrying (lost
+	 * set, AMA_ENET) rather than have it retried blindly, to see first
+	 * whether the request worked: a CompleteMultipartUpload or a
+	 * create-only PUT may have, with its answer lost or garbled (the
+	 * test server answers 500 to a completion it did), and repeating
+	 * it then fails.
+	 */
+	int lost_ok, lost;
 	int (*prepare)(struct req *r);
 	void (*on_done)(struct req *r);
 	void *owner;
@@ -555,6 +564,14 @@ static int start(struct req *r)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
 	curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	/*
+	 * libcurl resends a request by itself when a reused connection dies
+	 * before the answer, which it cannot tell from a request the server
+	 * handled before the connection broke. A request whose repeat can
+	 * fail where the first worked gets a connection of its own.
+	 */
+	if (r->lost_ok)
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	if (r->progress) {
 		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -787,6 +804,14 @@ static void attempt_ended(struct s3 *s3, CURL *e, CURLcode cc)
 	r->easy = NULL;
 	curl_slist_free_all(r->hdr_list);
 	r->hdr_list = NULL;
+	r->lost = 0;
+	if (v == V_RETRY && r->lost_ok) {
+		r->lost = 1;
+		r->rc = ama_error_set(AMA_ENET, "%s %s: no answer: %s",
+				      r->method, r->what, r->reason);
+		finish(r);
+		return;
+	}
 	if (v == V_RETRY && r->attempt < s3->store->tuning.attempts) {
 		r->not_before = ama_now() +
 			ama_store_backoff_ms(&s3->store->tuning,
@@ -868,7 +893,7 @@ static void pump(struct s3 *s3, int (*stop)(void *), void *arg)
 	curl_multi_setopt(s3->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, jobs);
 	curl_multi_setopt(s3->multi, CURLMOPT_MAX_HOST_CONNECTIONS, jobs);
 	curl_multi_setopt(s3->multi, CURLMOPT_MAXCONNECTS, jobs);
-	while (!stop(arg)) {
+	while (!stop(arg) && !s3->store->cancelled) {
 		struct CURLMsg *m;
 		double wait;
 		int still, left, timeout = 1000;
@@ -881,7 +906,7 @@ static void pump(struct s3 *s3, int (*stop)(void *), void *arg)
 			if (m->msg == CURLMSG_DONE)
 				attempt_ended(s3, m->easy_handle,
 					      m->data.result);
-		if (stop(arg))
+		if (stop(arg) || s3->store->cancelled)
 			return;
 		/* a retry waits out its backoff; a free slot takes work now */
 		wait = until_ready(s3);
@@ -900,13 +925,19 @@ static int req_finished(void *arg)
 }
 
 /* Run one request to its end; its rc (the error is this thread's last). */
+static void drop_all(struct s3 *s3, struct req *keep);
+
 static int run_sync(struct s3 *s3, struct req *r)
 {
 	submit(s3, r);
 	pump(s3, req_finished, r);
-	if (!r->finished)
-		return ama_error_set(AMA_EIO, "a request was lost");
-	return r->rc;
+	if (r->finished)
+		return r->rc;
+	if (s3->store->cancelled) {
+		drop_all(s3, r);
+		return ama_store_interrupted(s3->store);
+	}
+	return ama_error_set(AMA_EIO, "a request was lost");
 }
 
 /* --- putting an object: one PUT, or a multipart upload in parallel parts --- */
@@ -997,10 +1028,16 @@ static void put_progress(struct req *r, uint64_t delta)
 		j->batch->progress(j->batch->ctx, j->udata, delta);
 }
 
+static void check_created(struct put_job *j, struct req *c);
+
 static void single_done(struct req *r)
 {
 	struct put_job *j = r->owner;
 
+	if (r->lost) {
+		check_created(j, r);	/* did it work? */
+		return;
+	}
 	j->single = NULL;
 	if (r->rc == AMA_ECONFLICT)
 		r->rc = ama_error_set(AMA_ECONFLICT,
@@ -1050,8 +1087,10 @@ static void put_single(struct put_job *j, const void *data, size_t len)
 	ama_md5_to_base64(b64, &j->md5);
 	req_header(r, "Content-MD5: %s", b64);
 	req_header(r, "Content-Type: application/octet-stream");
-	if (j->flags & AMA_STORE_IF_NONE_MATCH)
+	if (j->flags & AMA_STORE_IF_NONE_MATCH) {
 		req_header(r, "If-None-Match: *");
+		r->lost_ok = 1;		/* a blind retry would get 412 */
+	}
 	r->owner = j;
 	r->on_done = single_done;
 	if (j->batch && j->batch->progress)
@@ -1134,6 +1173,95 @@ static void resubmit_later(struct req *r)
 	submit(r->s3, r);
 }
 
+/* Is the object there, whole, as this upload would have made it? */
+static int is_our_upload(const struct ama_store_info *info, uint64_t size,
+			 const struct ama_md5 *md5)
+{
+	char hex[AMA_MD5_HEXLEN + 1];
+
+	ama_md5_to_hex(hex, md5);
+	return info->size == size && !strcmp(info->meta_md5, hex);
+}
+
+/* After a completion whose answer was lost: the object, or try again. */
+static void check_done(struct req *r)
+{
+	struct put_job *j = r->owner;
+	struct req *c = j->single;	/* the completion, kept meanwhile */
+
+	j->single = NULL;
+	if (r->rc == 0 && is_our_upload(&r->info, j->size, &j->md5)) {
+		j->info = r->info;
+		req_free(r);
+		req_free(c);
+		job_end(j);
+		return;
+	}
+	req_free(r);
+	if (c->attempt < j->s3->store->tuning.attempts) {
+		resubmit_later(c);
+		return;
+	}
+	job_fail(j, c->rc);
+	req_free(c);
+	send_abort(j);
+}
+
+static void check_completed(struct put_job *j, struct req *c)
+{
+	struct req *r = req_new(j->s3, "HEAD", j->key, NULL);
+
+	req_no_body(r);
+	r->owner = j;
+	r->on_done = check_done;
+	j->single = c;
+	submit(j->s3, r);
+}
+
+/*
+ * After a create-only PUT whose answer was lost: the object with our
+ * bytes is ours (or the same bytes: as good); other bytes are a conflict;
+ * none, try again.
+ */
+static void created_done(struct req *r)
+{
+	struct put_job *j = r->owner;
+	struct req *c = j->single;
+	char hex[AMA_MD5_HEXLEN + 1];
+
+	ama_md5_to_hex(hex, &j->md5);
+	j->single = NULL;
+	if (r->rc == 0 && r->info.size == j->size &&
+	    !strcmp(r->info.etag, hex)) {
+		j->info = r->info;
+	} else if (r->rc == 0) {
+		job_fail(j, ama_error_set(AMA_ECONFLICT,
+					  "the object exists already"));
+	} else if (r->rc == AMA_ENOTFOUND &&
+		   c->attempt < j->s3->store->tuning.attempts) {
+		req_free(r);
+		j->single = c;
+		resubmit_later(c);
+		return;
+	} else {
+		job_fail(j, c->rc);
+	}
+	req_free(r);
+	req_free(c);
+	job_end(j);
+}
+
+static void check_created(struct put_job *j, struct req *c)
+{
+	struct req *r = req_new(j->s3, "HEAD", j->key, NULL);
+
+	req_no_body(r);
+	r->owner = j;
+	r->on_done = created_done;
+	j->single = c;
+	submit(j->s3, r);
+}
+
 static void complete_done(struct req *r)
 {
 	struct put_job *j = r->owner;
@@ -1141,6 +1269,10 @@ static void complete_done(struct req *r)
 
 	if (r->rc == 0 && etag_answer(r, etag) == V_RETRY) {
 		resubmit_later(r);
+		return;
+	}
+	if (r->lost) {
+		check_completed(j, r);	/* did it work? */
 		return;
 	}
 	if (r->rc < 0) {
@@ -1173,6 +1305,7 @@ static void send_complete(struct put_job *j)
 	ama_buf_release(&x);
 	r->owner = j;
 	r->on_done = complete_done;
+	r->lost_ok = 1;
 	submit(j->s3, r);
 }
 
@@ -1375,6 +1508,10 @@ static int s3_put(struct ama_store *s, const struct ama_store_put *p,
 	if (!j)
 		return rc;
 	pump(s3, job_done, j);
+	if (!j->done && s3->store->cancelled) {
+		drop_all(s3, NULL);	/* j with the rest, its upload aborted */
+		return ama_store_interrupted(s);
+	}
 	job_unlink(j);
 	rc = j->done ? j->rc : ama_error_set(AMA_EIO, "a request was lost");
 	if (rc < 0)
@@ -1415,7 +1552,8 @@ static int has_room(void *arg)
 {
 	struct room *rm = arg;
 
-	return rm->s3->jobs_open < rm->limit || rm->s3->batch->failed;
+	return rm->s3->jobs_open < rm->limit || rm->s3->batch->failed ||
+		rm->s3->store->cancelled;
 }
 
 static int s3_batch_add(struct ama_store_batch *b,
@@ -1453,7 +1591,8 @@ static int all_done(void *arg)
 {
 	struct s3 *s3 = arg;
 
-	return s3->jobs_open == 0 || s3->batch->failed;
+	return s3->jobs_open == 0 || s3->batch->failed ||
+		s3->store->cancelled;
 }
 
 static int s3_batch_run(struct ama_store_batch *b)
@@ -1469,31 +1608,40 @@ static int s3_batch_run(struct ama_store_batch *b)
  * Drop whatever a failed batch left: transfers under way are cut, queued
  * requests freed, and multipart uploads begun are aborted (one try each).
  */
-static void drop_req(struct req *r)
+static void drop_req(struct req *r, struct req *keep)
 {
-	if (r->on_done == explain_done)
+	if (r->on_done == explain_done && r->owner != keep)
 		req_free(r->owner);	/* the HEAD it explains */
-	req_free(r);
+	if (r != keep)
+		req_free(r);
 }
 
-static void s3_batch_free(struct ama_store_batch *b)
+/*
+ * Drop every request, queued or on the wire, but keep (which the caller
+ * frees), and every put under way, aborting its multipart upload with one
+ * try (even when cancelled: an upload left open costs storage).
+ */
+static void drop_all(struct s3 *s3, struct req *keep)
 {
-	struct s3 *s3 = s3_of(b->s);
 	struct req *r, *next;
+	sig_atomic_t cancelled = s3->store->cancelled;
+	int attempts = s3->store->tuning.attempts;
 
-	if (s3->batch != b)
-		return;
 	for (r = s3->head; r; r = next) {
 		next = r->next;
-		drop_req(r);
+		drop_req(r, keep);
 	}
 	s3->head = s3->tail = NULL;
 	while ((r = s3->active) != NULL) {
 		active_remove(s3, r);
 		curl_multi_remove_handle(s3->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+		r->easy = NULL;
 		s3->running--;
-		drop_req(r);
+		drop_req(r, keep);
 	}
+	s3->store->cancelled = 0;
+	s3->store->tuning.attempts = 1;
 	while (s3->jobs) {
 		struct put_job *j = s3->jobs;
 
@@ -1501,18 +1649,27 @@ static void s3_batch_free(struct ama_store_batch *b)
 		if (j->upload_id) {
 			struct ama_s3_query q = { .n = 0 };
 			struct req *a;
-			int attempts = s3->store->tuning.attempts;
 
 			ama_s3_query_add(&q, "uploadId", j->upload_id);
 			a = req_new(s3, "DELETE", j->key, &q);
 			req_no_body(a);
-			s3->store->tuning.attempts = 1;
 			run_sync(s3, a);
-			s3->store->tuning.attempts = attempts;
 			req_free(a);
 		}
 		job_free(j);
 	}
+	s3->store->tuning.attempts = attempts;
+	if (cancelled)
+		s3->store->cancelled = cancelled;
+}
+
+static void s3_batch_free(struct ama_store_batch *b)
+{
+	struct s3 *s3 = s3_of(b->s);
+
+	if (s3->batch != b)
+		return;
+	drop_all(s3, NULL);
 	s3->batch = NULL;
 	s3->jobs_open = 0;
 }
@@ -1752,6 +1909,19 @@ static int copy_in_parts(struct ama_store *dst, const char *dst_key,
 	}
 	/* all parts end (those queued after a failure are not sent) */
 	pump(s3, never_stop, NULL);
+	if (s3->store->cancelled) {
+		sig_atomic_t c = s3->store->cancelled;
+		int attempts = dst->tuning.attempts;
+
+		drop_all(s3, NULL);
+		dst->cancelled = 0;
+		dst->tuning.attempts = 1;
+		s3_mpu_abort(u);
+		dst->tuning.attempts = attempts;
+		dst->cancelled = c;
+		rc = ama_store_interrupted(dst);
+		goto out;
+	}
 	if (st.rc == 0 && (int)u->nparts != nparts)
 		st.rc = ama_error_set(AMA_EIO, "a request was lost");
 	if (st.rc == 0) {
@@ -1878,7 +2048,8 @@ static int s3_mpu_complete(struct ama_store_upload *u,
 	struct ama_buf x = AMA_BUF_INIT;
 	struct req *r;
 	char etag[80];
-	int rc;
+	struct ama_store_info got;
+	int rc, have_info = 0;
 
 	ama_s3_query_add(&q, "uploadId", u->id);
 	r = req_new(s3, "POST", u->key, &q);
@@ -1886,12 +2057,37 @@ static int s3_mpu_complete(struct ama_store_upload *u,
 	req_body_mem(r, x.s, x.len);
 	req_header(r, "Content-Type: application/xml");
 	ama_buf_release(&x);
-	rc = run_copy(s3, r, etag);
-	req_free(r);
-	if (rc == 0 && info) {
-		rc = s3_head(u->s, u->key, info);
-		info->multipart = 1;
+	r->lost_ok = u->has_md5;
+	for (;;) {
+		char msg[1024];
+
+		rc = run_copy(s3, r, etag);
+		if (!r->lost)
+			break;
+		/* the answer was lost: did it work? */
+		snprintf(msg, sizeof(msg), "%s", ama_error_msg());
+		if (s3_head(u->s, u->key, &got) == 0 &&
+		    is_our_upload(&got, got.size, &u->md5)) {
+			rc = 0;
+			have_info = 1;
+			break;
+		}
+		if (r->attempt >= s3->store->tuning.attempts) {
+			rc = ama_error_set(rc, "%s", msg);
+			break;
+		}
+		r->finished = 0;
+		r->lost = 0;
+		usleep(1000u * ama_store_backoff_ms(&s3->store->tuning,
+						    r->attempt + 1));
 	}
+	req_free(r);
+	if (rc == 0 && info && have_info)
+		*info = got;
+	else if (rc == 0 && info)
+		rc = s3_head(u->s, u->key, info);
+	if (rc == 0 && info)
+		info->multipart = 1;
 	return rc;
 }
 

@@ -407,4 +407,59 @@ test_expect_success 'kill -9 in the middle of a batch leaves no partial object' 
 		{ echo "partial: $size $etag $key"; return 1; }
 	done <listed
 '
+# wait (up to 10 s) for a line matching $1 in the request log
+wait_for_request() {
+	n=0 && while ! grep -q "$1" "$S3_REQUESTS" && test $n -lt 200; do
+		sleep 0.05 && n=$((n + 1))
+	done
+	grep -q "$1" "$S3_REQUESTS"
+}
+
+test_expect_success 'SIGTERM in the middle of a multipart upload aborts it' '
+	head -c 20971520 /dev/urandom >term &&
+	: >"$S3_REQUESTS" &&
+	test_s3_faults "delay 300 PUT" &&
+	{
+		AMA_TRANSFER_MULTIPART_THRESHOLD=8MiB AMA_TRANSFER_PART_SIZE=5MiB \
+		ama-store-tool -j 2 s3://staging put term term >tout 2>terr &
+	} &&
+	pid=$! &&
+	wait_for_request "^POST /staging/term?uploads= 200" &&
+	sleep 0.2 &&
+	kill -TERM $pid &&
+	{ wait $pid; echo $? >status; } &&
+	test_s3_faults &&
+	echo 143 >expect && test_cmp expect status &&
+	echo "ama-store-tool: term: interrupted" >expect && test_cmp expect terr &&
+	test_must_be_empty tout &&
+	grep "^DELETE /staging/term?uploadId=[0-9a-f]* 204 " "$S3_REQUESTS" &&
+	test_exit_code 1 ama-store-tool s3://staging head term 2>/dev/null
+'
+
+for how in "put -j 1" put-multipart; do
+	test_expect_success "$how: a completion whose answer was lost is found done" '
+		: >"$S3_REQUESTS" &&
+		test_s3_faults "delay 300 PUT" &&
+		{
+			AMA_TRANSFER_MULTIPART_THRESHOLD=5MiB AMA_TRANSFER_PART_SIZE=5MiB \
+			ama-store-tool s3://staging '"$how"' lost mp >lout 2>lerr &
+		} &&
+		pid=$! &&
+		wait_for_request "^POST /staging/lost?uploads= 200" &&
+		test_s3_faults "reset-after 1 POST times=1" &&
+		wait $pid &&
+		test_s3_faults &&
+		info_line mp lost multipart >expect &&
+		test_cmp expect lout &&
+		test_must_be_empty lerr &&
+		grep "^POST /staging/lost?uploadId=\|^HEAD /staging/lost " "$S3_REQUESTS" |
+			sed "s/uploadId=[0-9a-f]*/uploadId=ID/" >actual &&
+		cat >expect <<-EOF &&
+		POST /staging/lost?uploadId=ID 000 $S3_KEY
+		HEAD /staging/lost 200 $S3_KEY
+		EOF
+		test_cmp expect actual &&
+		ama-store-tool s3://staging get lost | cmp mp -
+	'
+done
 test_done
