@@ -247,4 +247,19 @@ test_expect_success 'kill -9 in the middle of a put leaves no partial object' '
 	! grep "	huge$" listed &&
 	find staging -name ".ama-tmp-*" -delete
 '
+test_expect_success 'SIGTERM in the middle of a put removes the temporary file' '
+	{ ama-store-tool "$S" put huge2 huge >tout 2>terr & } &&
+	pid=$! &&
+	n=0 && while test -z "$(find staging -name ".ama-tmp-*" -size +1M)" && test $n -lt 200; do
+		sleep 0.05 && n=$((n + 1))
+	done &&
+	kill -TERM $pid &&
+	{ wait $pid; echo $? >status; } &&
+	echo 143 >expect && test_cmp expect status &&
+	echo "ama-store-tool: huge2: interrupted" >expect && test_cmp expect terr &&
+	test_must_be_empty tout &&
+	test_path_is_missing staging/huge2 &&
+	find staging -name ".ama-tmp-*" >left &&
+	test_must_be_empty left
+'
 test_done
