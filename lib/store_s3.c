@@ -537,8 +537,7 @@ static int start(struct req *r)
 	r->attempt++;
 	r->status = 0;
 	r->sent = 0;
-	r->reported = 0;
-	r->local_err = 0;
+	r->local_err = 0;	/* reported stays: a retry reports no byte twice */
 	r->sink_rc = 0;
 	r->skip = 0;
 	r->first_write = 1;

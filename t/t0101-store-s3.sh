@@ -338,10 +338,18 @@ test_expect_success 'setup: 200 small files and a multipart one' '
 	head -c 12582912 /dev/urandom >mp &&
 	: >"$S3_REQUESTS"
 '
+test_expect_success 'the batch reports each byte sent once' '
+	ama-store-tool --progress -j 8 s3://staging/progress batch-put <records >out 2>err &&
+	echo "ama-store-tool: progress: $(cat small/* | wc -c) bytes sent" >expect &&
+	test_cmp expect err &&
+	: >"$S3_REQUESTS"
+'
 test_expect_success 'with 30% of faults a batch of 200 files still completes' '
 	test_s3_faults "status 503 0.3" "status 500 0.3" "reset 0.3" "truncate 0.3" &&
 	AMA_TRANSFER_RETRIES=40 AMA_TRANSFER_RETRY_DELAY=2 AMA_TRANSFER_RETRY_MAX_DELAY=50 \
-		ama-store-tool -j 8 s3://staging/faults batch-put --prefix f/ <records >out &&
+		ama-store-tool --progress -j 8 s3://staging/faults batch-put --prefix f/ <records >out 2>err &&
+	echo "ama-store-tool: progress: $(cat small/* | wc -c) bytes sent" >expect &&
+	test_cmp expect err &&
 	sed "s/^\([0-9a-f]*\) -\t/stored \1 /" records | sort >expect &&
 	sed "s/^stored \([0-9a-f]*\) \([0-9]*\) [0-9a-f]*\t/stored \1 /" out | sort >actual &&
 	test_cmp expect actual

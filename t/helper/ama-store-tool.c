@@ -31,13 +31,14 @@ static const char usage_str[] =
 	"  list [--max-keys <n>] [--pages] [<prefix>]\n"
 	"  delete <key>...\n"
 	"  copy [--if-match <etag>] <src-url> <src-key> <dst-key>\n"
-	"  batch-put [--prefix <p>]        records \"<md5|-> <size|-> TAB path\" on stdin\n"
+	"  batch-put [--prefix <p>] [--progress]   records \"<md5|-> <size|-> TAB path\" on stdin\n"
 	"  batch-head                      keys on stdin";
 
 struct tool {
 	struct ama_common c;
 	const char *role, *md5hex, *range, *if_match, *prefix;
-	int if_none_match, single, max_keys, pages, jobs;
+	int if_none_match, single, max_keys, pages, jobs, progress;
+	uint64_t sent;		/* --progress: bytes the batch reported */
 	struct ama_config *cfg;
 	struct ama_store *s;
 	int status;
@@ -369,6 +370,14 @@ bad:
 			      "want \"<md5|-> <size|-> TAB path\"");
 }
 
+static void batch_progress(void *ctx, void *udata, uint64_t bytes)
+{
+	struct tool *t = ctx;
+
+	(void)udata;
+	t->sent += bytes;
+}
+
 static int cmd_batch(struct tool *t, int argc, int put)
 {
 	struct ama_store_batch *b;
@@ -378,7 +387,8 @@ static int cmd_batch(struct tool *t, int argc, int put)
 
 	if (argc)
 		return ama_usage_error(&t->c, "batch commands read stdin");
-	b = ama_store_batch_new(t->s, batch_done, NULL, t);
+	b = ama_store_batch_new(t->s, batch_done,
+				t->progress ? batch_progress : NULL, t);
 	ama_reader_init(&r, 0, t->c.z,
 			put ? AMA_INPUT_RECORDS : AMA_INPUT_PATHS);
 	while ((rc = ama_reader_next(&r, &rec)) != 0) {
@@ -403,6 +413,8 @@ static int cmd_batch(struct tool *t, int argc, int put)
 	}
 	ama_reader_release(&r);
 	ama_store_batch_finish(b);
+	if (t->progress)
+		ama_msg("progress: %" PRIu64 " bytes sent", t->sent);
 	return t->status;
 }
 
@@ -448,6 +460,7 @@ int main(int argc, char **argv)
 		AMA_OPT_STRING(0, "range", &t.range),
 		AMA_OPT_INT(0, "max-keys", &t.max_keys),
 		AMA_OPT_FLAG(0, "pages", &t.pages),
+		AMA_OPT_FLAG(0, "progress", &t.progress),
 		AMA_OPT_STRING(0, "if-match", &t.if_match),
 		AMA_OPT_STRING(0, "prefix", &t.prefix),
 		AMA_OPT_END
