@@ -422,3 +422,176 @@ Test(creds, profile_read_reports_a_missing_file)
 		     AMA_ENOTFOUND);
 	cr_assert_str_eq(ama_error_path(), "/nonexistent/f");
 }
+
+/* --- the interface itself, on a file:// store in a temporary folder --- */
+
+static char storedir[64];
+static struct ama_store *fstore;
+
+static void fstore_setup(void)
+{
+	struct ama_buf url = AMA_BUF_INIT;
+
+	snprintf(storedir, sizeof(storedir), "/tmp/ama-unit-fstore.XXXXXX");
+	cr_assert_not_null(mkdtemp(storedir));
+	ama_buf_addf(&url, "file://%s", storedir);
+	cr_assert_eq(ama_store_open(&fstore, url.s, NULL, NULL), 0);
+	ama_buf_release(&url);
+}
+
+static void fstore_teardown(void)
+{
+	char cmd[128];
+
+	ama_store_close(fstore);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", storedir);
+	if (system(cmd) != 0)
+		cr_log_warn("cannot remove %s", storedir);
+}
+
+TestSuite(filestore, .init = fstore_setup, .fini = fstore_teardown);
+
+static int put_mem(const char *key, const char *data, unsigned flags)
+{
+	struct ama_store_put p = { 0 };
+
+	p.key = key;
+	p.data = data;
+	p.len = strlen(data);
+	p.flags = flags;
+	return ama_store_put(fstore, &p, NULL);
+}
+
+struct collect {
+	struct ama_buf keys;
+	int calls;
+};
+
+static int collect_key(void *ctx, const struct ama_store_entry *e)
+{
+	struct collect *c = ctx;
+
+	ama_buf_addf(&c->keys, "%s=%llu ", e->key,
+		     (unsigned long long)e->info.size);
+	c->calls++;
+	return 0;
+}
+
+Test(filestore, a_put_from_memory_lists_in_key_order_across_pages)
+{
+	struct collect c = { AMA_BUF_INIT, 0 };
+
+	cr_assert_eq(put_mem("b/2", "two", 0), 0);
+	cr_assert_eq(put_mem("a", "1", 0), 0);
+	cr_assert_eq(put_mem("b/10", "ten!", 0), 0);
+	cr_assert_eq(put_mem("c", "", 0), 0);
+	cr_assert_eq(ama_store_list(fstore, "", 2, collect_key, &c), 0);
+	cr_assert_str_eq(ama_buf_str(&c.keys), "a=1 b/10=4 b/2=3 c=0 ");
+	ama_buf_reset(&c.keys);
+	cr_assert_eq(ama_store_list(fstore, "b/", 1, collect_key, &c), 0);
+	cr_assert_str_eq(ama_buf_str(&c.keys), "b/10=4 b/2=3 ");
+	ama_buf_release(&c.keys);
+}
+
+static int stop_at_second(void *ctx, const struct ama_store_entry *e)
+{
+	int *n = ctx;
+
+	(void)e;
+	return ++*n == 2 ? ama_error_set(AMA_EINVAL, "enough") : 0;
+}
+
+Test(filestore, a_list_callback_can_stop_the_walk)
+{
+	int n = 0;
+
+	put_mem("x1", "a", 0);
+	put_mem("x2", "b", 0);
+	put_mem("x3", "c", 0);
+	cr_assert_eq(ama_store_list(fstore, "x", 1, stop_at_second, &n),
+		     AMA_EINVAL);
+	cr_assert_eq(n, 2);
+}
+
+static int sink_buf(void *ctx, const void *data, size_t n)
+{
+	ama_buf_add(ctx, data, n);
+	return 0;
+}
+
+static int sink_fails(void *ctx, const void *data, size_t n)
+{
+	(void)ctx;
+	(void)data;
+	(void)n;
+	return ama_error_set(AMA_EIO, "disk full");
+}
+
+Test(filestore, get_streams_ranges_and_passes_a_sink_error_on)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	struct ama_store_info info;
+
+	cr_assert_eq(put_mem("k", "0123456789", 0), 0);
+	cr_assert_eq(ama_store_get(fstore, "k", 3, 4, sink_buf, &b, &info), 0);
+	cr_assert_str_eq(ama_buf_str(&b), "3456");
+	cr_assert_eq(info.size, 10);
+	ama_buf_reset(&b);
+	cr_assert_eq(ama_store_get(fstore, "k", 7, AMA_STORE_TO_END, sink_buf,
+				   &b, NULL), 0);
+	cr_assert_str_eq(ama_buf_str(&b), "789");
+	cr_assert_eq(ama_store_get(fstore, "k", 0, AMA_STORE_TO_END,
+				   sink_fails, NULL, NULL), AMA_EIO);
+	cr_assert_str_eq(ama_error_msg(), "disk full");
+	cr_assert_eq(ama_store_get(fstore, "k", 8, 3, sink_buf, &b, NULL),
+		     AMA_EINVAL);
+	ama_buf_release(&b);
+}
+
+Test(filestore, create_only_and_wrong_md5)
+{
+	struct ama_store_put p = { 0 };
+	struct ama_md5 wrong;
+
+	cr_assert_eq(put_mem("m", "first", AMA_STORE_IF_NONE_MATCH), 0);
+	cr_assert_eq(put_mem("m", "second", AMA_STORE_IF_NONE_MATCH),
+		     AMA_ECONFLICT);
+	ama_md5_buffer(&wrong, "other", 5);
+	p.key = "w";
+	p.data = "bytes";
+	p.len = 5;
+	p.md5 = &wrong;
+	cr_assert_eq(ama_store_put(fstore, &p, NULL), AMA_EDIGEST);
+	cr_assert_str_eq(ama_error_msg(), "content does not match its MD5");
+	cr_assert_eq(ama_store_head(fstore, "w", &(struct ama_store_info){ 0 }),
+		     AMA_ENOTFOUND);
+}
+
+static void count_done(void *ctx, const struct ama_store_result *r)
+{
+	int *ok = ctx;
+
+	if (r->rc == 0)
+		(*ok)++;
+}
+
+Test(filestore, after_cancel_every_call_is_interrupted)
+{
+	struct ama_store_batch *b;
+	struct ama_store_put p = { 0 };
+	int ok = 0;
+
+	b = ama_store_batch_new(fstore, count_done, NULL, &ok);
+	p.key = "b1";
+	p.data = "x";
+	p.len = 1;
+	cr_assert_eq(ama_store_batch_put(b, &p), 0);
+	cr_assert_eq(ok, 1);
+	ama_store_cancel(fstore);
+	p.key = "b2";
+	cr_assert_eq(ama_store_batch_put(b, &p), AMA_EIO);
+	cr_assert_str_eq(ama_error_msg(), "interrupted");
+	cr_assert_eq(ama_store_batch_finish(b), AMA_EIO);
+	cr_assert_eq(ok, 1);
+	cr_assert_eq(put_mem("b3", "y", 0), AMA_EIO);
+}
