@@ -193,3 +193,76 @@ test_give_to_user() {
 		chown -R nobody:nogroup "$@"
 	fi
 }
+
+# --- the S3 test server (t/lib/s3-test-server.sh) ---
+#
+# test_s3_start [ENV=VALUE...] [BUCKET...]: start the SigV4-checking S3 test
+# server on a free loopback port with fresh data in the trash folder; the
+# ENV=VALUE words go to the server (S3TS_FAULTS=..., S3TS_KEY_BUCKETS=...),
+# the other words are buckets to create. The request log is on. Exports:
+#   S3_ENDPOINT S3_PORT S3_DATA    the URL, its port, the server's data folder
+#   S3_REQUESTS S3_FAULTS          its request log and fault file
+#   S3_KEY S3_SECRET               a read-write key pair
+#   S3_RO_KEY S3_RO_SECRET         a read-only key pair (GET and HEAD only)
+# and, for ama and the aws CLI: AWS_ENDPOINT_URL, AWS_REGION,
+# AWS_DEFAULT_REGION, and ~/.aws/credentials (in the trash HOME) with the
+# profiles "default" (read-write) and "readonly". Keys never go on a
+# command line. The server stops when the script ends, passed or failed.
+test_s3_start() {
+	S3_DATA="$TRASH_DIRECTORY/.s3-data"
+	S3_KEY=AMATESTKEY
+	S3_SECRET=AMATESTSECRET
+	S3_RO_KEY=AMAREADONLY
+	S3_RO_SECRET=AMAREADONLYSECRET
+	test_s3_buckets_=
+	test_s3_env_=
+	for arg; do
+		case "$arg" in
+		*=*) test_s3_env_="$test_s3_env_ $(printf '%s' "$arg" | sed "s/'/'\\\\''/g;s/^/'/;s/\$/'/")" ;;
+		*) test_s3_buckets_="$test_s3_buckets_ $arg" ;;
+		esac
+	done
+	rm -rf "$S3_DATA" && mkdir -p "$S3_DATA" || return 1
+	test_atexit test_s3_stop
+	eval "env AMA_BUILD_DIR=\"\$AMA_BUILD_DIR\" S3TS_REQLOG=1 \
+		S3TS_READONLY_KEYS=\"\$S3_RO_KEY:\$S3_RO_SECRET\" $test_s3_env_ \
+		bash \"\$TEST_DIRECTORY/lib/s3-test-server.sh\" start 0 \"\$S3_DATA\" \
+		\"\$S3_KEY\" \"\$S3_SECRET\"" >"$S3_DATA.pid" </dev/null || return 1
+	S3_PORT=$(cat "$S3_DATA/.s3rver.port") || return 1
+	S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+	S3_REQUESTS="$S3_DATA/.s3rver.requests"
+	S3_FAULTS="$S3_DATA/.s3rver.faults"
+	AWS_ENDPOINT_URL=$S3_ENDPOINT
+	AWS_REGION=us-east-1
+	AWS_DEFAULT_REGION=us-east-1
+	export S3_DATA S3_KEY S3_SECRET S3_RO_KEY S3_RO_SECRET S3_PORT \
+		S3_ENDPOINT S3_REQUESTS S3_FAULTS AWS_ENDPOINT_URL AWS_REGION \
+		AWS_DEFAULT_REGION
+	mkdir -p "$HOME/.aws" &&
+	printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n[readonly]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+		"$S3_KEY" "$S3_SECRET" "$S3_RO_KEY" "$S3_RO_SECRET" \
+		>"$HOME/.aws/credentials" &&
+	chmod 600 "$HOME/.aws/credentials" || return 1
+	for b in $test_s3_buckets_; do
+		"$AMA_BUILD_DIR/t/helper/ama-store-tool" "s3://$b" mb || return 1
+	done
+	# the buckets' creation is not part of what a test counts
+	: >"$S3_REQUESTS"
+}
+
+# test_s3_stop: stop the server test_s3_start started (safe to call twice)
+test_s3_stop() {
+	if test -n "${S3_DATA:-}" && test -f "$S3_DATA/.s3rver.pid"; then
+		bash "$TEST_DIRECTORY/lib/s3-test-server.sh" stop "$S3_DATA"
+	fi
+}
+
+# test_s3_faults [RULE...]: replace the fault rules (one per argument) at
+# run time, atomically; with no rule, remove them
+test_s3_faults() {
+	if test $# = 0; then
+		rm -f "$S3_FAULTS"
+		return
+	fi
+	printf '%s\n' "$@" >"$S3_FAULTS.tmp" && mv "$S3_FAULTS.tmp" "$S3_FAULTS"
+}
