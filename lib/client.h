@@ -1,0 +1,104 @@
+/* client.h: how a client reaches the publishing side: in-process (local) or over HTTP. */
+#ifndef AMA_CLIENT_H
+#define AMA_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "manifest.h"
+#include "meta.h"
+#include "publish.h"
+#include "version.h"
+
+/*
+ * [server] url in the merged configuration says where publishing happens:
+ *   "local" (the default): ama_publish_* in this process, against [store]
+ *       remote and staging (credentials of [s3] server-profile) and the
+ *       repository [server] repository (default
+ *       $XDG_DATA_HOME/ama/meta.git);
+ *   "http://HOST:PORT" (or https): ama-server, with the bearer token read
+ *       from [server] token-file (default ~/.config/ama/token), which is
+ *       refused when group or others may read it. The token never appears
+ *       in a message or a log.
+ * The same calls either way; errors as publish.h's, plus over HTTP:
+ * AMA_EAUTH (401: "the server refused the token (...)"), AMA_ESETUP
+ * (unreachable server, named by its URL; no token file), AMA_ENET
+ * (retries exhausted).
+ *
+ * Local mode: with [store] remote or staging unset, the bucket is the
+ * file:// folder $XDG_DATA_HOME/ama/remote (or staging), as ama init pins
+ * it; file:// folders are created when missing.
+ *
+ * HTTP mode: [server] timeout is the longest a request may take, in
+ * seconds (default 3600; a commit of many objects takes long), [server]
+ * retries the tries per request (default 4). Reads, class get-or-create and
+ * commits (idempotent by their commit id) are retried on a failed
+ * connection and on 500, 502, 503 and 504; creating an asset is retried
+ * only when the connection could not be made (nothing was sent).
+ *
+ * A client is used from one thread at a time; open one per thread.
+ */
+struct ama_client;
+
+/*
+ * Open a client from the merged configuration cfg, which the client reads
+ * during the call only. Returns 0, or AMA_ESETUP (bad [server] url, no or
+ * unsafe token file, a bad store URL), or what ama_publish_open returns.
+ */
+int ama_client_open(struct ama_client **out, const struct ama_config *cfg);
+void ama_client_close(struct ama_client *c);
+
+/* Is the client publishing in this process ([server] url = local)? */
+int ama_client_is_local(const struct ama_client *c);
+
+/* What the publishing side says of a class: where its content lives. */
+struct ama_client_class {
+	struct ama_class_info info;
+	char *staging;		/* bucket URLs */
+	char *remote;
+	char *s3_endpoint;	/* NULL when not S3 or not set */
+	char *s3_region;
+	char *s3_addressing;
+};
+void ama_client_class_release(struct ama_client_class *k);
+
+/* The class called name, created if missing when create is set. */
+int ama_client_class(struct ama_client *c, const char *name, int create,
+		     struct ama_client_class *out);
+/*
+ * Record what the server said of a class in an asset's config (the
+ * in-memory config of .ama/config, written by the caller): [class]
+ * top-hash, staging, remote, s3-endpoint, s3-region, s3-addressing (see
+ * lib/settings.h, which layers them under the user's own keys). Keys the
+ * server left unset are removed.
+ */
+void ama_client_class_record(struct ama_config *asset_cfg,
+			     const struct ama_client_class *k);
+int ama_client_asset_create(struct ama_client *c, const char *class,
+			    uint64_t *seq);
+/*
+ * Commit, as ama_publish_commit. rq->author is ignored over HTTP (the
+ * server takes the token's user); in local mode NULL means the login
+ * name ($USER, else getpwuid). A commit that lost a race to another writer
+ * of the asset (AMA_ECONFLICT: another process in local mode, another
+ * server on the same bucket) is tried again, a few times: it is
+ * idempotent. Over HTTP, rq->message must be valid UTF-8 (AMA_EINVAL).
+ */
+int ama_client_commit(struct ama_client *c,
+		      const struct ama_commit_request *rq,
+		      struct ama_commit_result *out);
+int ama_client_versions(struct ama_client *c, const char *class,
+			uint64_t seq, size_t max, ama_meta_version_fn fn,
+			void *ctx);
+int ama_client_manifest(struct ama_client *c, const char *class,
+			uint64_t seq, const struct ama_version *version,
+			struct ama_buf *out);
+
+/* Every class, by name, and the assets of a class (as publish.h's). */
+int ama_client_classes(struct ama_client *c, ama_publish_class_fn fn,
+		       void *ctx);
+int ama_client_assets(struct ama_client *c, const char *class,
+		      ama_publish_asset_fn fn, void *ctx);
+
+#endif
