@@ -1,0 +1,338 @@
+/* ama-server: the trusted side: publishing behind HTTP (JSON, bearer tokens), and its token commands. */
+#include "auto-config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "api.h"
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+#include "http.h"
+#include "lockfile.h"
+#include "prog.h"
+#include "publish.h"
+#include "store.h"
+#include "tokens.h"
+
+static const char usage_str[] =
+	"ama-server [--config <file>] [--port-file <file>]\n"
+	"   or: ama-server [--config <file>] token add <user>\n"
+	"   or: ama-server [--config <file>] token list\n"
+	"   or: ama-server [--config <file>] token revoke <user>";
+
+struct server {
+	struct ama_common c;
+	const char *config_path;
+	const char *port_file;
+	struct ama_config *cfg;
+	struct srv_tokens *tokens;
+	struct srv_api api;
+	struct srv_http *http;
+};
+
+/* Report the last error and return the exit status for it: 1 or 2. */
+static int report(int code_for_1)
+{
+	int code = ama_error_code();
+
+	ama_report(NULL);
+	return code == code_for_1 ? 1 : 2;
+}
+
+static int load_config(struct server *s)
+{
+	const char *path = s->config_path;
+	struct stat st;
+
+	if (!path || !*path)
+		path = getenv("AMA_SERVER_CONFIG");
+	if (!path || !*path)
+		return ama_error_set(AMA_ESETUP, "no configuration: give "
+				     "--config FILE or set AMA_SERVER_CONFIG");
+	if (stat(path, &st) < 0)
+		return ama_error_setp_errno(AMA_ESETUP, path,
+					    "cannot read the configuration");
+	s->config_path = path;
+	return ama_config_load_file(&s->cfg, path);
+}
+
+/* A key the server cannot do without. */
+static const char *need(struct server *s, const char *section,
+			const char *key)
+{
+	const char *v = ama_config_get(s->cfg, section, key);
+
+	if (!v || !*v) {
+		ama_error_setp(AMA_ESETUP, s->config_path, "[%s] %s is not set",
+			       section, key);
+		return NULL;
+	}
+	return v;
+}
+
+static int token_cmd(struct server *s, int argc, char **argv)
+{
+	const char *path = need(s, "auth", "tokens");
+	struct ama_buf out = AMA_BUF_INIT;
+	char token[SRV_TOKEN_LEN + 1];
+	int rc;
+
+	if (!path)
+		return report(0);
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		if (srv_tokens_list(path, &out) < 0)
+			return report(0);
+		ama_writer_raw(&s->c.out, ama_buf_str(&out), out.len);
+		ama_buf_release(&out);
+		return ama_finish(&s->c, 0);
+	}
+	if (argc == 3 && !strcmp(argv[1], "add")) {
+		rc = srv_tokens_add(path, argv[2], token);
+		if (rc == AMA_EINVAL)
+			return ama_usage_error(&s->c, "%s: %s", argv[2],
+					       ama_error_msg());
+		if (rc < 0)
+			return report(AMA_EEXIST);
+		ama_writer_raw(&s->c.out, token, SRV_TOKEN_LEN);
+		ama_writer_raw(&s->c.out, "\n", 1);
+		explicit_bzero(token, sizeof(token));
+		rc = ama_finish(&s->c, 0);
+		ama_msg("the token of %s is shown once: keep it in the user's "
+			"~/.config/ama/token, mode 0600", argv[2]);
+		return rc;
+	}
+	if (argc == 3 && !strcmp(argv[1], "revoke")) {
+		rc = srv_tokens_revoke(path, argv[2]);
+		if (rc == AMA_EINVAL)
+			return ama_usage_error(&s->c, "%s: %s", argv[2],
+					       ama_error_msg());
+		if (rc < 0)
+			return report(AMA_ENOTFOUND);
+		return ama_finish(&s->c, 0);
+	}
+	return ama_usage_error(&s->c, "token wants add <user>, list or "
+			       "revoke <user>");
+}
+
+/* A file:// bucket is a folder: make it if missing. */
+static int make_folder(struct server *s, const char *url)
+{
+	struct ama_store *st;
+	int rc;
+
+	if (strncmp(url, "file://", 7))
+		return 0;
+	rc = ama_store_open(&st, url, s->cfg, NULL);
+	if (rc < 0)
+		return rc;
+	rc = ama_store_create_bucket(st);
+	ama_store_close(st);
+	return rc;
+}
+
+static char *dup_or_null(const char *v)
+{
+	return v && *v ? ama_strdup(v) : NULL;
+}
+
+/* The publisher and what the API says of where content lives. */
+static int open_publisher(struct server *s)
+{
+	struct ama_publish_opts o;
+	const char *remote = need(s, "store", "remote");
+	const char *staging = remote ? need(s, "store", "staging") : NULL;
+	const char *repo = staging ? need(s, "repository", "path") : NULL;
+	long jobs = 0;
+	int rc;
+
+	if (!repo)
+		return AMA_ESETUP;
+	rc = ama_config_get_int(s->cfg, "transfer", "jobs", &jobs);
+	if (rc == 0)
+		rc = make_folder(s, remote);
+	if (rc == 0)
+		rc = make_folder(s, staging);
+	if (rc < 0)
+		return rc;
+	memset(&o, 0, sizeof(o));
+	o.remote_url = remote;
+	o.staging_url = staging;
+	o.cfg = s->cfg;
+	o.repo_path = repo;
+	o.jobs = jobs > 0 && jobs < 1024 ? (int)jobs : 0;
+	rc = ama_publish_open(&s->api.pub, &o);
+	if (rc < 0)
+		return rc;
+	s->api.where.remote = ama_strdup(remote);
+	s->api.where.staging = ama_strdup(staging);
+	if (!strncmp(remote, "s3://", 5) || !strncmp(staging, "s3://", 5)) {
+		s->api.where.s3_endpoint =
+			dup_or_null(ama_config_get(s->cfg, "s3", "endpoint"));
+		s->api.where.s3_region =
+			dup_or_null(ama_config_get(s->cfg, "s3", "region"));
+		s->api.where.s3_addressing =
+			dup_or_null(ama_config_get(s->cfg, "s3", "addressing"));
+	}
+	return 0;
+}
+
+static int get_number(struct server *s, const char *section, const char *key,
+		      long min, long max, long *v)
+{
+	int rc = ama_config_get_int(s->cfg, section, key, v);
+
+	if (rc == 0 && (*v < min || *v > max))
+		rc = ama_error_set(AMA_ESETUP, "[%s] %s: %ld is not between "
+				   "%ld and %ld", section, key, *v, min, max);
+	return rc;
+}
+
+static int start(struct server *s)
+{
+	struct srv_http_opts o;
+	const char *addr = ama_config_get(s->cfg, "listen", "address");
+	const char *tokens = need(s, "auth", "tokens");
+	long port = 8417, threads = 8, idle = 120;
+	int rc;
+
+	if (!tokens)
+		return AMA_ESETUP;
+	rc = get_number(s, "listen", "port", 0, 65535, &port);
+	if (rc == 0)
+		rc = get_number(s, "listen", "threads", 1, 256, &threads);
+	if (rc == 0)
+		rc = get_number(s, "listen", "idle-timeout", 1, 86400, &idle);
+	s->api.body_limit = 1 << 20;
+	s->api.commit_limit = 512ULL << 20;
+	if (rc == 0)
+		rc = ama_config_get_size(s->cfg, "limits", "body",
+					 &s->api.body_limit);
+	if (rc == 0)
+		rc = ama_config_get_size(s->cfg, "limits", "commit-body",
+					 &s->api.commit_limit);
+	if (rc < 0)
+		return rc;
+	rc = srv_tokens_open(&s->tokens, tokens);
+	if (rc == AMA_ENOTFOUND)
+		return ama_error_setp(AMA_ESETUP, tokens, "no tokens file: add "
+				      "a user first with 'ama-server token "
+				      "add USER'");
+	if (rc == 0)
+		rc = open_publisher(s);
+	if (rc < 0)
+		return rc;
+	memset(&o, 0, sizeof(o));
+	o.address = addr && *addr ? addr : "127.0.0.1";
+	o.port = (unsigned)port;
+	o.threads = (unsigned)threads;
+	o.idle_timeout = (unsigned)idle;
+	o.tokens = s->tokens;
+	o.handle = srv_api_handle;
+	o.limit = srv_api_limit;
+	o.ctx = &s->api;
+	rc = srv_http_start(&s->http, &o);
+	if (rc < 0)
+		return rc;
+	if (s->port_file) {
+		char line[16];
+		int n = snprintf(line, sizeof(line), "%u\n",
+				 srv_http_port(s->http));
+
+		rc = ama_write_file_atomic(s->port_file, line, (size_t)n,
+					   0644);
+		if (rc < 0)
+			return rc;
+	}
+	ama_msg(strchr(o.address, ':') ? "listening on http://[%s]:%u" :
+		"listening on http://%s:%u", o.address,
+		srv_http_port(s->http));
+	return 0;
+}
+
+/*
+ * Wait for SIGTERM or SIGINT, then stop: no new connections, the
+ * requests under way finish, exit 0. A second signal stops at once.
+ */
+static int serve(struct server *s, const sigset_t *sigs)
+{
+	struct timespec tick = { 0, 50 * 1000000L };
+	siginfo_t si;
+	int sig;
+
+	while (sigwait(sigs, &sig) != 0)
+		;
+	ama_msg("%s: stopping; %u requests under way",
+		sig == SIGTERM ? "SIGTERM" : "SIGINT",
+		srv_http_busy(s->http));
+	srv_http_quiesce(s->http);
+	while (srv_http_busy(s->http) > 0) {
+		if (sigtimedwait(sigs, &si, &tick) > 0) {
+			ama_msg("stopped with %u requests under way",
+				srv_http_busy(s->http));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void release(struct server *s)
+{
+	srv_http_stop(s->http);
+	if (s->api.pub)
+		ama_publish_close(s->api.pub);
+	ama_client_class_release(&s->api.where);
+	srv_tokens_close(s->tokens);
+	ama_config_free(s->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct server s;
+	struct ama_option opts[] = {
+		AMA_OPT_STRING(0, "config", &s.config_path),
+		AMA_OPT_STRING(0, "port-file", &s.port_file),
+		AMA_OPT_END,
+	};
+	sigset_t sigs;
+	int status;
+
+	/* before any thread starts: every thread inherits the mask */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&s, 0, sizeof(s));
+	ama_setprogname("ama-server");
+	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_IN_ORDER, &s.c,
+			      usage_str) < 0)
+		return 2;
+	if (argc > 0 && strcmp(argv[0], "token"))
+		return ama_usage_error(&s.c, "unknown command '%s'", argv[0]);
+	if (argc > 0 && s.port_file)
+		return ama_usage_error(&s.c, "--port-file is for serving");
+	if (load_config(&s) < 0) {
+		ama_report(NULL);
+		return 2;
+	}
+	if (argc > 0) {
+		status = token_cmd(&s, argc, argv);
+		ama_config_free(s.cfg);
+		return status;
+	}
+	if (start(&s) < 0) {
+		ama_report(NULL);
+		release(&s);
+		return 2;
+	}
+	status = serve(&s, &sigs);
+	release(&s);
+	return ama_finish(&s.c, status);
+}
