@@ -22,9 +22,9 @@
 
 static const char usage_str[] =
 	"ama-server [--config <file>] [--port-file <file>]\n"
-	"   or: ama-server [--config <file>] token add <user>\n"
-	"   or: ama-server [--config <file>] token list\n"
-	"   or: ama-server [--config <file>] token revoke <user>";
+	"       ama-server [--config <file>] token add <user>\n"
+	"       ama-server [--config <file>] token list\n"
+	"       ama-server [--config <file>] token revoke <user>";
 
 struct server {
 	struct ama_common c;
