@@ -266,3 +266,44 @@ test_s3_faults() {
 	fi
 	printf '%s\n' "$@" >"$S3_FAULTS.tmp" && mv "$S3_FAULTS.tmp" "$S3_FAULTS"
 }
+
+# --- ama-server (server/ama-server) ---
+#
+# test_server_start CONFIG [ENV=VALUE...]: start ama-server with CONFIG
+# (its [listen] port 0 picks a free one) in the background, the ENV=VALUE
+# words in its environment, its standard error appended to SERVER_LOG
+# (server.log in the trash folder), and wait until it listens. Exports
+# SERVER_URL, SERVER_PORT, SERVER_PID, SERVER_LOG. The server is stopped
+# (SIGTERM) when the script ends, passed or failed.
+test_server_start() {
+	test_server_cfg_=$1
+	shift
+	SERVER_LOG="$TRASH_DIRECTORY/server.log"
+	rm -f "$TRASH_DIRECTORY/.server.port"
+	env "$@" ama-server --config "$test_server_cfg_" \
+		--port-file "$TRASH_DIRECTORY/.server.port" \
+		>/dev/null 2>>"$SERVER_LOG" </dev/null &
+	SERVER_PID=$!
+	test_atexit test_server_stop
+	test_server_n_=0
+	while ! test -s "$TRASH_DIRECTORY/.server.port"; do
+		kill -0 "$SERVER_PID" 2>/dev/null || return 1
+		test "$test_server_n_" -lt 400 || return 1
+		sleep 0.05
+		test_server_n_=$((test_server_n_ + 1))
+	done
+	SERVER_PORT=$(cat "$TRASH_DIRECTORY/.server.port")
+	SERVER_URL="http://127.0.0.1:$SERVER_PORT"
+	export SERVER_URL SERVER_PORT SERVER_PID SERVER_LOG
+}
+
+# test_server_stop: SIGTERM to the server test_server_start started, and
+# wait for it; its exit status is the function's (safe to call twice)
+test_server_stop() {
+	test -n "${SERVER_PID:-}" || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID"
+	test_server_status_=$?
+	SERVER_PID=
+	return "$test_server_status_"
+}

@@ -31,7 +31,8 @@ static const char usage_str[] =
 	"  asset-create <class>           the new asset's number\n"
 	"  assets <class>                 seq and newest version of each\n"
 	"  versions [--max <n>] <class> <seq>   newest first\n"
-	"  manifest <class> <seq> <version>";
+	"  manifest <class> <seq> <version>\n"
+	"  config <section>.<key> [<value>]   set (or unset) a key of .ama/config";
 
 struct tool {
 	struct ama_common c;
@@ -111,6 +112,33 @@ static int cmd_record(struct tool *t, const char *name)
 	return rc < 0 ? fail() : 0;
 }
 
+/* Edit .ama/config as ama writes it (git config's tabs would not do). */
+static int cmd_config(struct tool *t, const char *name, const char *value)
+{
+	struct ama_buf file = AMA_BUF_INIT, section = AMA_BUF_INIT;
+	struct ama_config *acfg;
+	const char *dot = strrchr(name, '.');
+	int rc;
+
+	if (!t->in_asset) {
+		ama_msg("not inside an ama asset");
+		return 2;
+	}
+	if (!dot || dot == name || !dot[1])
+		return ama_usage_error(&t->c, "config wants <section>.<key>");
+	ama_buf_add(&section, name, (size_t)(dot - name));
+	ama_buf_addf(&file, "%s/.ama/config", t->asset.root);
+	rc = ama_config_load_file(&acfg, file.s);
+	if (rc == 0) {
+		ama_config_put(acfg, section.s, dot + 1, value);
+		rc = ama_config_write(acfg, file.s);
+		ama_config_free(acfg);
+	}
+	ama_buf_release(&file);
+	ama_buf_release(&section);
+	return rc < 0 ? fail() : 0;
+}
+
 static int print_class(const struct ama_class_info *c, void *ctx)
 {
 	line(ctx, "%s %s", c->name, c->top_hash);
@@ -162,6 +190,8 @@ static int run(struct tool *t, int argc, char **argv)
 	const char *cmd = argv[0];
 	uint64_t seq;
 
+	if (!strcmp(cmd, "config") && (argc == 2 || argc == 3))
+		return cmd_config(t, argv[1], argc == 3 ? argv[2] : NULL);
 	if (!strcmp(cmd, "class") && argc == 2)
 		return cmd_class(t, argv[1]);
 	if (!strcmp(cmd, "record") && argc == 2)
@@ -230,7 +260,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ama_settings_apply_class(t.cfg);
-	if (ama_client_open(&t.cl, t.cfg) < 0) {
+	if (strcmp(argv[0], "config") && ama_client_open(&t.cl, t.cfg) < 0) {
 		status = fail();
 		goto out;
 	}
