@@ -42,9 +42,10 @@
 struct ama_client;
 
 /*
- * Open a client from the merged configuration cfg, which the client reads
- * during the call only. Returns 0, or AMA_ESETUP (bad [server] url, no or
- * unsafe token file, a bad store URL), or what ama_publish_open returns.
+ * Open a client from the merged configuration cfg, which must stay valid
+ * until ama_client_close (in local mode the publisher reads it as it
+ * opens stores). Returns 0, or AMA_ESETUP (bad [server] url, no or unsafe
+ * token file, a bad store URL), or what ama_publish_open returns.
  */
 int ama_client_open(struct ama_client **out, const struct ama_config *cfg);
 void ama_client_close(struct ama_client *c);
