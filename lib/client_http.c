@@ -229,8 +229,8 @@ static void backoff(int attempt)
  * that stopped it after the tries retry allows.
  */
 static int perform(struct ama_client_http *h, const char *method,
-		   const char *path, const struct ama_buf *body,
-		   enum retry retry, struct reply *out)
+		   const char *path, const char *body, enum retry retry,
+		   struct reply *out)
 {
 	struct ama_buf url = AMA_BUF_INIT;
 	CURL *e = h->curl;
@@ -259,9 +259,8 @@ static int perform(struct ama_client_http *h, const char *method,
 					 h->json_headers);
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-					 (curl_off_t)body->len);
-			curl_easy_setopt(e, CURLOPT_POSTFIELDS,
-					 ama_buf_str(body));
+					 (curl_off_t)strlen(body));
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 		} else {
 			curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->auth);
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
@@ -371,21 +370,18 @@ static int call(struct ama_client_http *h, const char *method,
 		json_t **json, struct ama_buf *problems)
 {
 	struct reply r = { 0, AMA_BUF_INIT };
-	struct ama_buf b = AMA_BUF_INIT;
+	char *text = NULL;
 	int rc;
 
 	if (body) {
-		char *s = json_dumps(body, JSON_COMPACT);
-
-		if (!s)
+		text = json_dumps(body, JSON_COMPACT);
+		if (!text)
 			abort();
-		ama_buf_addstr(&b, s);
-		free(s);
 	}
-	rc = perform(h, method, path, body ? &b : NULL, retry, &r);
+	rc = perform(h, method, path, text, retry, &r);
 	if (rc == 0)
 		rc = answer(h, &r, json, problems);
-	ama_buf_release(&b);
+	free(text);
 	ama_buf_release(&r.body);
 	return rc;
 }

@@ -104,9 +104,7 @@ static int parse(struct table *t, const char *path, const char *text,
 
 		lineno++;
 		nl = memchr(line, '\n', len - pos);
-		if (!nl)
-			goto bad;
-		n = (size_t)(nl - line);
+		n = nl ? (size_t)(nl - line) : len - pos;	/* the last line */
 		pos += n + 1;
 		sp = memchr(line, ' ', n);
 		if (!sp || (size_t)(line + n - sp - 1) != 64)
