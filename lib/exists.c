@@ -1,6 +1,7 @@
 /* exists.c: asking a bucket about many contents: a listing or HEADs, and the staging rule. */
 #include "auto-config.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,4 +233,149 @@ enum ama_staged ama_exists_staged(const struct ama_exists_query *q,
 			AMA_STAGED_YES;
 	}
 	return strcmp(q->info.etag, hex) ? AMA_STAGED_NO : AMA_STAGED_YES;
+}
+
+/* --- remote, then staging --- */
+
+const char *ama_where_name(enum ama_where w)
+{
+	static const char *const name[] = {
+		NULL, "remote", "staging", "missing"
+	};
+
+	return name[w];
+}
+
+void ama_exists_content_release(struct ama_exists_content *c)
+{
+	free(c->error);
+	c->error = NULL;
+	ama_exists_query_release(&c->q);
+}
+
+static int unanswered(const struct ama_exists_content *c)
+{
+	return c->where == AMA_WHERE_UNKNOWN && !c->error;
+}
+
+/* Unanswered, and a listing found it multipart: ask for its record. */
+static int to_head(const struct ama_exists_content *c)
+{
+	return unanswered(c) && c->q.found;
+}
+
+/* Ask s about the contents want() picks, under prefix. */
+static int ask(struct ama_store *s, const char *prefix,
+	       struct ama_exists_content *v, size_t n,
+	       int (*want)(const struct ama_exists_content *),
+	       enum ama_exists_mode mode, struct ama_exists_opts *o)
+{
+	struct ama_exists_query **q = ama_malloc((n + 1) * sizeof(*q));
+	enum ama_exists_mode saved = o->mode;
+	size_t i, k = 0;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (!want(&v[i]))
+			continue;
+		v[i].q.md5 = v[i].md5;
+		q[k++] = &v[i].q;
+	}
+	o->mode = mode;
+	rc = ama_exists_lookup(s, prefix, q, k, o);
+	o->mode = saved;
+	free(q);
+	return rc;
+}
+
+static void unknown(struct ama_exists_content *c, const char *why)
+{
+	c->where = AMA_WHERE_UNKNOWN;
+	free(c->error);
+	c->error = ama_strdup(why ? why : "failed");
+}
+
+/* Published content is trusted, but the size must agree. */
+static void judge_remote(struct ama_exists_content *v, size_t n)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct ama_exists_content *c = &v[i];
+
+		if (c->q.rc < 0) {
+			unknown(c, c->q.error);
+		} else if (c->q.found && c->q.info.size != c->size) {
+			ama_buf_reset(&b);
+			ama_buf_addf(&b, "the remote bucket holds this MD5 "
+				     "with %" PRIu64 " bytes, not %" PRIu64,
+				     c->q.info.size, c->size);
+			unknown(c, b.s);
+		} else if (c->q.found) {
+			c->where = AMA_WHERE_REMOTE;
+		}
+		ama_exists_query_release(&c->q);
+	}
+	ama_buf_release(&b);
+}
+
+/*
+ * Judge what staging said; returns whether some are to be asked again
+ * with a HEAD (not when final: a HEAD's answer is the last word).
+ */
+static int judge_staging(struct ama_exists_content *v, size_t n,
+			 enum ama_store_kind kind, int final)
+{
+	size_t i;
+	int again = 0;
+
+	for (i = 0; i < n; i++) {
+		struct ama_exists_content *c = &v[i];
+		enum ama_staged st;
+
+		if (!unanswered(c))
+			continue;
+		if (c->q.rc < 0) {
+			unknown(c, c->q.error);
+			continue;
+		}
+		st = ama_exists_staged(&c->q, kind, c->size);
+		if (st == AMA_STAGED_ASK && !final) {
+			again = 1;
+			continue;
+		}
+		c->where = st == AMA_STAGED_YES ? AMA_WHERE_STAGING :
+			AMA_WHERE_MISSING;
+	}
+	return again;
+}
+
+int ama_exists_where(struct ama_store *remote, struct ama_store *staging,
+		     const char *top_hash, struct ama_exists_content *v,
+		     size_t n, struct ama_exists_opts *o)
+{
+	struct ama_buf prefix = AMA_BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		ama_exists_content_release(&v[i]);
+		v[i].where = AMA_WHERE_UNKNOWN;
+	}
+	ama_buf_addf(&prefix, "%s/contents/", top_hash);
+	rc = ask(remote, prefix.s, v, n, unanswered, o->mode, o);
+	if (rc == 0) {
+		judge_remote(v, n);
+		ama_buf_reset(&prefix);
+		ama_buf_addf(&prefix, "%s/", top_hash);
+		rc = ask(staging, prefix.s, v, n, unanswered, o->mode, o);
+	}
+	if (rc == 0 && judge_staging(v, n, ama_store_kind(staging), 0))
+		rc = ask(staging, prefix.s, v, n, to_head, AMA_EXISTS_HEAD,
+			 o);
+	if (rc == 0)
+		judge_staging(v, n, ama_store_kind(staging), 1);
+	ama_buf_release(&prefix);
+	return rc;
 }

@@ -77,6 +77,40 @@ int ama_exists_keep_listing(uint64_t listed, double at, size_t remaining,
  */
 double ama_exists_md5_fraction(const char *s);
 
+/* Where a content is. */
+enum ama_where {
+	AMA_WHERE_UNKNOWN,	/* not answered: error says why */
+	AMA_WHERE_REMOTE,	/* published */
+	AMA_WHERE_STAGING,	/* staged, its checksum confirmed */
+	AMA_WHERE_MISSING,	/* neither: to be uploaded */
+};
+
+/* "remote", "staging", "missing" (NULL for UNKNOWN). */
+const char *ama_where_name(enum ama_where w);
+
+struct ama_exists_content {
+	struct ama_md5 md5;	/* in */
+	uint64_t size;		/* in */
+	enum ama_where where;	/* out */
+	char *error;		/* out: UNKNOWN: the reason (owned) */
+	struct ama_exists_query q;	/* the lookup's */
+};
+
+/*
+ * Where are the n contents v (sorted by MD5, no two alike)? In remote
+ * when remote holds <top_hash>/contents/<md5> with that size (another
+ * size is UNKNOWN, an error); else in staging when staging holds
+ * <top_hash>/<md5> and ama_exists_staged() says yes, after a HEAD for
+ * those it asks about; else missing. Each bucket is asked with
+ * ama_exists_lookup(), AUTO; o counts the requests. A content whose
+ * question failed is UNKNOWN with the reason. Returns 0, or the exit-2
+ * error that stopped the lookups (its reason set).
+ */
+int ama_exists_where(struct ama_store *remote, struct ama_store *staging,
+		     const char *top_hash, struct ama_exists_content *v,
+		     size_t n, struct ama_exists_opts *o);
+void ama_exists_content_release(struct ama_exists_content *c);
+
 /* Does an object in the staging bucket hold the content? */
 enum ama_staged {
 	AMA_STAGED_NO,		/* absent, another size, or an ETag or an

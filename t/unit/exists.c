@@ -321,3 +321,69 @@ Test(lookup, a_missing_folder_is_a_setup_error)
 	ama_exists_query_release(&q[1]);
 	ama_store_close(gone);
 }
+
+/* --- remote, then staging --- */
+
+static void put_at(const char *key, const char *data)
+{
+	struct ama_store_put p = { 0 };
+
+	p.key = key;
+	p.data = data;
+	p.len = strlen(data);
+	cr_assert_eq(ama_store_put(fstore, &p, NULL), 0);
+}
+
+static int cmp_content(const void *a, const void *b)
+{
+	return memcmp(((const struct ama_exists_content *)a)->md5.d,
+		      ((const struct ama_exists_content *)b)->md5.d, 16);
+}
+
+Test(lookup, where_asks_remote_first_then_staging)
+{
+	/* one folder for both buckets: remote keys are under contents/ */
+	struct ama_exists_content v[5];
+	struct ama_exists_opts o = { AMA_EXISTS_AUTO, 0, 0, 0 };
+	static const char *const data[] = { "pub", "stg", "new", "bad",
+					     "odd" };
+	char hex[5][AMA_MD5_HEXLEN + 1], key[128];
+	int i;
+
+	memset(v, 0, sizeof(v));
+	for (i = 0; i < 5; i++) {
+		ama_md5_buffer(&v[i].md5, data[i], 3);
+		ama_md5_to_hex(hex[i], &v[i].md5);
+		v[i].size = 3;
+	}
+	snprintf(key, sizeof(key), "t/contents/%s", hex[0]);
+	put_at(key, "pub");
+	snprintf(key, sizeof(key), "t/%s", hex[0]);
+	put_at(key, "pub");		/* both: remote wins */
+	snprintf(key, sizeof(key), "t/%s", hex[1]);
+	put_at(key, "stg");
+	snprintf(key, sizeof(key), "t/%s", hex[3]);
+	put_at(key, "badbad");		/* staged with another size */
+	snprintf(key, sizeof(key), "t/contents/%s", hex[4]);
+	put_at(key, "oddodd");		/* published with another size */
+	qsort(v, 5, sizeof(v[0]), cmp_content);
+	cr_assert_eq(ama_exists_where(fstore, fstore, "t", v, 5, &o), 0);
+	for (i = 0; i < 5; i++) {
+		char h[AMA_MD5_HEXLEN + 1];
+
+		ama_md5_to_hex(h, &v[i].md5);
+		if (!strcmp(h, hex[0]))
+			cr_assert_eq(v[i].where, AMA_WHERE_REMOTE);
+		else if (!strcmp(h, hex[1]))
+			cr_assert_eq(v[i].where, AMA_WHERE_STAGING);
+		else if (!strcmp(h, hex[4]))
+			cr_assert_str_eq(v[i].error, "the remote bucket holds "
+					 "this MD5 with 6 bytes, not 3");
+		else
+			cr_assert_eq(v[i].where, AMA_WHERE_MISSING, "%s", h);
+		ama_exists_content_release(&v[i]);
+	}
+	/* five stats in remote, three in staging for those not there */
+	cr_assert_eq(o.heads, 8);
+	cr_assert_str_eq(ama_where_name(AMA_WHERE_MISSING), "missing");
+}
