@@ -116,13 +116,13 @@ static void print(struct ex *x)
 		const struct ama_object *o = &x->in.v[i];
 		const struct ama_exists_content *c = &x->v[x->content_of[i]];
 
-		if (c->where == AMA_WHERE_UNKNOWN) {
-			ama_msg_path(o->path, "%s", c->error);
-			continue;
-		}
 		if (c->size != o->size) {
 			ama_msg_path(o->path, "another record has this MD5 "
 				     "with %" PRIu64 " bytes", c->size);
+			continue;
+		}
+		if (c->where == AMA_WHERE_UNKNOWN) {
+			ama_msg_path(o->path, "%s", c->error);
 			continue;
 		}
 		if (x->missing && c->where != AMA_WHERE_MISSING)

@@ -145,8 +145,13 @@ static int stage_one(struct sp *p, size_t i)
 	ama_buf_reset(&p->path);
 	if (ama_asset_path(&p->path, &p->root, o->path) < 0)
 		return report(p, o->path);
+	if (!p->path.len) {
+		ama_error_setp(AMA_EINVAL, o->path,
+			       "the asset root is not a file");
+		return report(p, o->path);
+	}
 	rel = p->path.s;
-	e = p->path.len ? ama_index_find(p->idx, rel, p->path.len) : NULL;
+	e = ama_index_find(p->idx, rel, p->path.len);
 	if (!e)
 		return refuse(p, o->path, rel, "not in the index", "add");
 	if (!ama_md5_equal(&e->md5, &o->md5))
