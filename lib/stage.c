@@ -7,6 +7,8 @@
 #include "buf.h"
 #include "error.h"
 #include "stage.h"
+#include "stat.h"
+#include "verify.h"
 
 struct waiter {
 	char *path;
@@ -333,4 +335,45 @@ void ama_stage_free(struct ama_stage *st)
 	free(st->prefix);
 	free(st->why);
 	free(st);
+}
+
+/* --- the check before sending --- */
+
+int ama_stage_check(struct ama_index *idx, const char *rootrel, size_t len,
+		    const struct ama_md5 *md5, uint64_t size)
+{
+	const struct ama_index_entry *e = ama_index_find(idx, rootrel, len);
+	struct ama_stat now;
+	int rc;
+
+	if (!e)
+		return AMA_STAGE_NOT_IN_INDEX;
+	if (!ama_md5_equal(&e->md5, md5))
+		return AMA_STAGE_OTHER_MD5;
+	if (e->st.size != size)
+		return AMA_STAGE_OTHER_SIZE;
+	rc = ama_stat_path(&now, rootrel);
+	if (rc == AMA_ENOTFOUND || (rc == 0 && !ama_stat_is_reg(&now)))
+		return AMA_STAGE_DELETED;
+	if (rc < 0)
+		return rc;	/* AMA_EIO, said with the system's reason */
+	return ama_verify_stat_matches(&e->st, &now) ? AMA_STAGE_SEND :
+		AMA_STAGE_MODIFIED;
+}
+
+const char *ama_stage_verdict_reason(enum ama_stage_verdict v)
+{
+	static const char *const reason[] = {
+		"sent", "not in the index", "index has another MD5 for it",
+		"index has another size for it", "deleted since added",
+		"modified since added",
+	};
+
+	return reason[v];
+}
+
+const char *ama_stage_verdict_fix(enum ama_stage_verdict v)
+{
+	return v == AMA_STAGE_SEND ? NULL :
+		v == AMA_STAGE_DELETED ? "remove" : "add";
 }

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "index.h"
 #include "md5.h"
 #include "store.h"
 
@@ -17,6 +18,36 @@
  * them, the size changed, the file is gone or unreadable), that path
  * alone fails and the next waiting path is sent instead.
  */
+
+/* Is a file still what the index says it holds? */
+enum ama_stage_verdict {
+	AMA_STAGE_SEND,		/* as added: send it */
+	AMA_STAGE_NOT_IN_INDEX,
+	AMA_STAGE_OTHER_MD5,	/* the index has another MD5 for the path */
+	AMA_STAGE_OTHER_SIZE,	/* ... or another size */
+	AMA_STAGE_DELETED,	/* gone, or no longer a regular file */
+	AMA_STAGE_MODIFIED,	/* its stat record is not the one recorded */
+};
+
+/*
+ * The check before a file is sent as content md5 of size bytes: the
+ * index entry of rootrel (len bytes; the working folder is the asset
+ * root) must exist with that MD5 and size, and the file must still match
+ * its stat record (ama_verify_stat_matches). A racy entry passes: the
+ * store checks the bytes against the MD5 anyway. Returns the verdict, or
+ * AMA_EIO if the file could not be examined (error set, rootrel its
+ * subject).
+ */
+int ama_stage_check(struct ama_index *idx, const char *rootrel, size_t len,
+		    const struct ama_md5 *md5, uint64_t size);
+/*
+ * A verdict for messages: "not in the index", "index has another MD5 for
+ * it", "index has another size for it", "deleted since added", "modified
+ * since added"; and the ama command that mends it, "add" or "remove"
+ * (NULL for AMA_STAGE_SEND).
+ */
+const char *ama_stage_verdict_reason(enum ama_stage_verdict v);
+const char *ama_stage_verdict_fix(enum ama_stage_verdict v);
 
 struct ama_stage_result {
 	const char *path;	/* as added */

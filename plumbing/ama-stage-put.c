@@ -18,9 +18,7 @@
 #include "settings.h"
 #include "shellquote.h"
 #include "stage.h"
-#include "stat.h"
 #include "store.h"
-#include "verify.h"
 
 static const char usage_str[] =
 	"ama-stage-put [-z] [-q | --quiet] [-j <n>] [--staging=<url>] "
@@ -84,9 +82,9 @@ static int report(struct sp *p, const char *path)
 	return ama_report(path);
 }
 
-/* "PATH: <what>; run ama <cmd> FILE", FILE as seen from here. Returns 1. */
+/* "PATH: <why>; run ama <fix> FILE", FILE as seen from here. Returns 1. */
 static int refuse(struct sp *p, const char *given, const char *rootrel,
-		  const char *what, const char *cmd)
+		  enum ama_stage_verdict v)
 {
 	struct ama_buf shown = AMA_BUF_INIT;
 
@@ -94,7 +92,8 @@ static int refuse(struct sp *p, const char *given, const char *rootrel,
 	ama_buf_reset(&p->word);
 	ama_quote_shell(&p->word, shown.s);
 	clear_progress(p, 0);
-	ama_msg_path(given, "%s; run ama %s %s", what, cmd, p->word.s);
+	ama_msg_path(given, "%s; run ama %s %s", ama_stage_verdict_reason(v),
+		     ama_stage_verdict_fix(v), p->word.s);
 	ama_buf_release(&shown);
 	p->status = 1;
 	return 1;
@@ -108,9 +107,9 @@ static void staged_one(void *ctx, const struct ama_stage_result *r)
 
 	ama_progress_add(&p->progress, 1, 0);
 	if (r->rc == AMA_EDIGEST || r->rc == AMA_ECHANGED) {
-		refuse(p, o->path, r->path, "modified since added", "add");
+		refuse(p, o->path, r->path, AMA_STAGE_MODIFIED);
 	} else if (r->rc == AMA_ENOTFOUND || r->rc == AMA_ENOTREG) {
-		refuse(p, o->path, r->path, "deleted since added", "remove");
+		refuse(p, o->path, r->path, AMA_STAGE_DELETED);
 	} else if (r->rc < 0) {
 		clear_progress(p, 0);
 		ama_msg_path(o->path, "%s", r->error);
@@ -137,10 +136,7 @@ static void sent(void *ctx, uint64_t bytes)
 static int stage_one(struct sp *p, size_t i)
 {
 	const struct ama_object *o = &p->in.v[i];
-	const struct ama_index_entry *e;
-	struct ama_stat now;
-	const char *rel;
-	int rc;
+	int v;
 
 	ama_buf_reset(&p->path);
 	if (ama_asset_path(&p->path, &p->root, o->path) < 0)
@@ -150,27 +146,17 @@ static int stage_one(struct sp *p, size_t i)
 			       "the asset root is not a file");
 		return report(p, o->path);
 	}
-	rel = p->path.s;
-	e = ama_index_find(p->idx, rel, p->path.len);
-	if (!e)
-		return refuse(p, o->path, rel, "not in the index", "add");
-	if (!ama_md5_equal(&e->md5, &o->md5))
-		return refuse(p, o->path, rel, "index has another MD5 for it",
-			      "add");
-	if (e->st.size != o->size)
-		return refuse(p, o->path, rel, "index has another size for it",
-			      "add");
-	rc = ama_stat_path(&now, rel);
-	if (rc == AMA_ENOTFOUND || (rc == 0 && !ama_stat_is_reg(&now)))
-		return refuse(p, o->path, rel, "deleted since added",
-			      "remove");
-	if (rc < 0)
+	v = ama_stage_check(p->idx, p->path.s, p->path.len, &o->md5, o->size);
+	if (v < 0)
 		return report(p, o->path);
-	/* a racy entry goes anyway: the store checks its Content-MD5 */
-	if (!ama_verify_stat_matches(&e->st, &now))
-		return refuse(p, o->path, rel, "modified since added", "add");
-	rc = ama_stage_add(p->st, &o->md5, o->size, rel, (void *)(uintptr_t)i);
-	return rc < 0 ? report(p, NULL) : 0;
+	if (v != AMA_STAGE_SEND)
+		return refuse(p, o->path, p->path.s, v);
+	if (ama_stage_add(p->st, &o->md5, o->size, p->path.s,
+			  (void *)(uintptr_t)i) < 0) {
+		report(p, NULL);	/* nothing more can be sent */
+		return 2;
+	}
+	return 0;
 }
 
 static int read_one(struct ama_common *c, const struct ama_record *rec,
@@ -271,6 +257,8 @@ static int run(struct sp *p)
 	for (i = 0; i < p->in.n && rc < 2 && !p->c.out.err; i++) {
 		int st = stage_one(p, i);
 
+		if (st)		/* refused: answered, and not sent */
+			ama_progress_add(&p->progress, 1, 0);
 		if (st > rc)
 			rc = st;
 	}

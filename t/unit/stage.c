@@ -10,8 +10,10 @@
 
 #include "buf.h"
 #include "error.h"
+#include "index.h"
 #include "md5.h"
 #include "stage.h"
+#include "stat.h"
 #include "store.h"
 
 static char dir[64];
@@ -215,4 +217,82 @@ Test(stage, a_missing_store_stops_everything)
 	ama_store_close(gone);
 	cr_assert_eq(s.calls, 0);
 	ama_buf_release(&s.log);
+}
+
+/* --- the check before sending --- */
+
+static struct ama_index *index_of(const char *path, const char *text)
+{
+	struct ama_index *idx;
+	struct ama_index_entry e;
+
+	cr_assert_eq(ama_index_load(&idx, "no-index"), 0);
+	memset(&e, 0, sizeof(e));
+	e.md5 = md5_of(text);
+	cr_assert_eq(ama_stat_path(&e.st, path), 0);
+	e.path = path;
+	e.path_len = (uint32_t)strlen(path);
+	ama_index_add(idx, &e);
+	return idx;
+}
+
+Test(stage, a_file_as_added_is_sent)
+{
+	struct ama_index *idx;
+	struct ama_md5 m = md5_of("hello");
+
+	write_file("a", "hello");
+	idx = index_of("a", "hello");
+	cr_assert_eq(ama_stage_check(idx, "a", 1, &m, 5), AMA_STAGE_SEND);
+	cr_assert_null(ama_stage_verdict_fix(AMA_STAGE_SEND));
+	ama_index_free(idx);
+}
+
+Test(stage, the_index_must_hold_the_path_with_that_content)
+{
+	struct ama_index *idx;
+	struct ama_md5 m = md5_of("hello"), w = md5_of("world");
+
+	write_file("a", "hello");
+	write_file("b", "hello");
+	idx = index_of("a", "hello");
+	cr_assert_eq(ama_stage_check(idx, "b", 1, &m, 5),
+		     AMA_STAGE_NOT_IN_INDEX);
+	cr_assert_eq(ama_stage_check(idx, "a", 1, &w, 5), AMA_STAGE_OTHER_MD5);
+	cr_assert_eq(ama_stage_check(idx, "a", 1, &m, 6),
+		     AMA_STAGE_OTHER_SIZE);
+	cr_assert_str_eq(ama_stage_verdict_reason(AMA_STAGE_OTHER_MD5),
+			 "index has another MD5 for it");
+	cr_assert_str_eq(ama_stage_verdict_fix(AMA_STAGE_NOT_IN_INDEX), "add");
+	ama_index_free(idx);
+}
+
+Test(stage, a_changed_stat_record_is_modified)
+{
+	struct ama_index *idx;
+	struct ama_md5 m = md5_of("hello");
+
+	write_file("a", "hello");
+	idx = index_of("a", "hello");
+	/* another size (times alone may fall in the clock's same tick) */
+	write_file("a", "hello!");
+	cr_assert_eq(ama_stage_check(idx, "a", 1, &m, 5), AMA_STAGE_MODIFIED);
+	cr_assert_str_eq(ama_stage_verdict_reason(AMA_STAGE_MODIFIED),
+			 "modified since added");
+	ama_index_free(idx);
+}
+
+Test(stage, gone_or_not_a_file_is_deleted)
+{
+	struct ama_index *idx;
+	struct ama_md5 m = md5_of("hello");
+
+	write_file("a", "hello");
+	idx = index_of("a", "hello");
+	cr_assert_eq(unlink("a"), 0);
+	cr_assert_eq(ama_stage_check(idx, "a", 1, &m, 5), AMA_STAGE_DELETED);
+	cr_assert_eq(mkdir("a", 0755), 0);
+	cr_assert_eq(ama_stage_check(idx, "a", 1, &m, 5), AMA_STAGE_DELETED);
+	cr_assert_str_eq(ama_stage_verdict_fix(AMA_STAGE_DELETED), "remove");
+	ama_index_free(idx);
 }
