@@ -492,13 +492,13 @@ test_expect_success 'kill -9 in the middle: what finished is found, nothing part
 	done <listed &&
 	grep -q "^missing " exists
 '
-test_expect_success '... and a rerun sends only the rest' '
+test_expect_success '... and a rerun of the user pipeline sends only the rest' '
 	: >"$S3_REQUESTS" &&
-	ama-ls-files kill | ama-exists --missing |
+	ama-ls-files -z kill | ama-exists -z --missing |
 		AMA_TRANSFER_MULTIPART_THRESHOLD=8MiB AMA_TRANSFER_PART_SIZE=5MiB \
-		ama-stage-put >rerun &&
+		ama-stage-put -z >rerun &&
 	grep "^missing " exists | sed "s/^missing /staged /" | sort >expect &&
-	sort rerun >actual &&
+	tr "\0" "\n" <rerun | sort >actual &&
 	test_cmp expect actual &&
 	grep "^missing " exists | cut -d" " -f2 | sort >expect &&
 	sed -n "s|^[A-Z]* /staging/pre/$TOP/\([0-9a-f]*\)[? ].*|\1|p" "$S3_REQUESTS" |
