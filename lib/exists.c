@@ -23,6 +23,8 @@ static void answer(struct ama_exists_query *q, int found,
 	q->rc = 0;
 	q->found = found;
 	q->listed = listed;
+	free(q->error);
+	q->error = NULL;
 	if (found)
 		q->info = *info;
 	else

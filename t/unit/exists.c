@@ -222,6 +222,7 @@ static void check(struct ama_exists_query *q, int n, const int *have,
 			want |= have[k] == i;
 		cr_assert_eq(q[i].rc, 0, "question %d: %s", i,
 			     q[i].error ? q[i].error : "");
+		cr_assert_null(q[i].error, "question %d", i);
 		cr_assert_eq(q[i].found, want, "question %d", i);
 		if (want)
 			cr_assert_eq(q[i].info.size,
