@@ -89,7 +89,6 @@ int ama_exists_keep_listing(uint64_t listed, double at, size_t remaining,
 /* --- HEADs --- */
 
 struct heads {
-	struct ama_exists_query *const *q;
 	int failed;		/* an exit-2 error */
 	char *why;		/* its reason */
 };
@@ -115,7 +114,7 @@ static int heads(struct ama_store *s, const char *prefix,
 		 struct ama_exists_query **q, size_t n,
 		 struct ama_exists_opts *o)
 {
-	struct heads h = { q, 0, NULL };
+	struct heads h = { 0, NULL };
 	struct ama_buf key = AMA_BUF_INIT;
 	struct ama_store_batch *b;
 	size_t i;

@@ -36,8 +36,10 @@ enum ama_exists_mode {
 struct ama_exists_opts {
 	enum ama_exists_mode mode;
 	int page_size;		/* keys a listing page; 0: 1000 */
-	/* out, added to by each lookup: requests asked of the store (the
-	 * store's own retries are not counted) */
+	/* out, added to by each lookup: requests asked of the store (not
+	 * counted: the store's retries, and the one-byte GET with which the
+	 * S3 store asks why a HEAD found nothing, until a first answer has
+	 * shown that the bucket exists) */
 	uint64_t lists;		/* listing pages */
 	uint64_t heads;		/* HEADs */
 };
@@ -54,9 +56,12 @@ struct ama_exists_opts {
  * the questions when the prefix is crowded. After it, MD5s being spread
  * evenly, the estimate is close. A question whose HEAD fails (retries
  * exhausted, a refusal) fails alone; a listing page that fails so leaves
- * its questions to HEADs.
- * Returns 0, or the exit-2 error (AMA_ESETUP, AMA_EAUTH: credentials,
- * missing bucket) that stopped the lookup, with its reason set.
+ * its questions to HEADs. Each question gets its answer or its failure;
+ * its error is freed with ama_exists_query_release(). Returns 0, or the
+ * exit-2 error (AMA_ESETUP, AMA_EAUTH: credentials, a missing bucket)
+ * that stopped the lookup, with its reason set, or AMA_EIO if the store
+ * was cancelled (ama_store_cancel); questions left are then failed "not
+ * asked".
  */
 int ama_exists_lookup(struct ama_store *s, const char *prefix,
 		      struct ama_exists_query **q, size_t n,
