@@ -508,6 +508,34 @@ test_expect_success '... and a rerun of the user pipeline sends only the rest' '
 	test_must_be_empty out
 '
 
+test_expect_success 'SIGTERM in the middle aborts the multipart upload, then kills' '
+	head -c 12582912 /dev/urandom >term &&
+	ama add term >/dev/null &&
+	ama-ls-files term >termls &&
+	: >"$S3_REQUESTS" &&
+	test_s3_faults "delay 300 PUT" &&
+	test_when_finished "test_s3_faults" &&
+	{
+		AMA_TRANSFER_MULTIPART_THRESHOLD=8MiB AMA_TRANSFER_PART_SIZE=5MiB \
+		ama-stage-put <termls >tout 2>terr &
+	} &&
+	pid=$! &&
+	n=0 && while ! grep -q "^POST /staging/pre/$TOP/$(md5_of term)?uploads= 200" "$S3_REQUESTS" &&
+		test $n -lt 200; do
+		sleep 0.05 && n=$((n + 1))
+	done &&
+	sleep 0.2 &&
+	kill -TERM $pid &&
+	{ wait $pid; echo $? >status; } &&
+	echo 143 >expect &&
+	test_cmp expect status &&
+	echo "ama-stage-put: interrupted" >expect &&
+	test_cmp expect terr &&
+	test_must_be_empty tout &&
+	grep "^DELETE /staging/pre/$TOP/$(md5_of term)?uploadId=[0-9a-f]* 204 " "$S3_REQUESTS" &&
+	test_exit_code 1 ama-store-tool $S head $TOP/$(md5_of term) 2>/dev/null
+'
+
 test_expect_success 'progress on a terminal: files, bytes, rate; none with -q' '
 	printf one >p1 && printf two >p2 && printf three >p3 &&
 	ama add p1 p2 p3 >/dev/null &&
