@@ -286,7 +286,8 @@ out:
 
 static int s3_copy(struct ama_store *dst, const char *dst_key,
 		   struct ama_store *src, const char *src_key,
-		   const char *if_match)
+		   const char *if_match, uint64_t size,
+		   struct ama_store_info *out)
 {
 	struct s3 *s3 = s3_of(dst);
 	struct ama_store_info info;
@@ -299,16 +300,21 @@ static int s3_copy(struct ama_store *dst, const char *dst_key,
 			"a copy on the store's side needs both buckets on one "
 			"endpoint (%s, %s)", s3_of(src)->set.endpoint,
 			s3->set.endpoint);
-	rc = s3_head(src, src_key, &info);
-	if (rc < 0)
-		return rc;
-	if (if_match && strcmp(info.etag, if_match))
-		return ama_error_set(AMA_ECONFLICT,
-			"the source is not the object expected (ETag %s, "
-			"not %s)", info.etag, if_match);
-	if (info.size > dst->tuning.copy_part_threshold)
+	if (size == AMA_STORE_ANY_SIZE) {
+		rc = s3_head(src, src_key, &info);
+		if (rc < 0)
+			return rc;
+		if (if_match && strcmp(info.etag, if_match))
+			return ama_error_set(AMA_ECONFLICT,
+				"the source is not the object expected (ETag "
+				"%s, not %s)", info.etag, if_match);
+		size = info.size;
+	}
+	out->size = size;
+	etag[0] = '\0';
+	if (size > dst->tuning.copy_part_threshold)
 		return copy_in_parts(dst, dst_key, src, src_key, if_match,
-				     info.size);
+				     size);
 	r = ama_s3_req_new(s3, "PUT", dst_key, NULL);
 	ama_s3_req_body_mem(r, "", 0);
 	copy_source(r, src, src_key, if_match);
@@ -317,6 +323,10 @@ static int s3_copy(struct ama_store *dst, const char *dst_key,
 		rc = ama_error_set(AMA_ECONFLICT,
 			"the source is not the object expected (ETag not %s)",
 			if_match ? if_match : "");
+	if (rc == 0) {
+		snprintf(out->etag, sizeof(out->etag), "%s", etag);
+		ama_store_info_classify(out);
+	}
 	ama_s3_req_free(r);
 	return rc;
 }
