@@ -1396,20 +1396,6 @@ static int verify_and_copy(struct commit *cm, struct ama_commit_result *out)
 
 /* ---- commits: step 7 ---- */
 
-static int delete_one(struct commit *cm, struct session *s,
-		      struct content *c)
-{
-	struct ama_buf key = AMA_BUF_INIT;
-	int rc;
-
-	staged_key(&key, cm, c);
-	rc = ama_store_delete(s->staging, key.s);
-	if (rc < 0)
-		rc = store_fail(rc, s->staging, key.s);
-	ama_buf_release(&key);
-	return rc;
-}
-
 /*
  * Delete the staged copies of every content in cm->c: they are all in
  * remote now. A failure leaves garbage in staging, not a wrong version:
@@ -1417,17 +1403,21 @@ static int delete_one(struct commit *cm, struct session *s,
  */
 static void delete_staged(struct commit *cm)
 {
-	struct content **v = ama_calloc(cm->n ? cm->n : 1, sizeof(*v));
+	char **keys = ama_calloc(cm->n ? cm->n : 1, sizeof(*keys));
+	struct ama_buf key = AMA_BUF_INIT;
 	size_t i;
 
-	for (i = 0; i < cm->n; i++)
-		v[i] = &cm->c[i];
-	run_tasks(cm, delete_one, v, cm->n);
-	pthread_mutex_lock(&cm->mu);
-	cm->rc = 0;
-	pthread_mutex_unlock(&cm->mu);
+	for (i = 0; i < cm->n; i++) {
+		staged_key(&key, cm, &cm->c[i]);
+		keys[i] = ama_strdup(key.s);
+	}
+	ama_store_delete_many(cm->s->staging, (const char *const *)keys,
+			      cm->n);
 	ama_error_clear();
-	free(v);
+	for (i = 0; i < cm->n; i++)
+		free(keys[i]);
+	free(keys);
+	ama_buf_release(&key);
 }
 
 /* ---- commits: steps 1 and 2 ---- */

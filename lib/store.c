@@ -436,6 +436,29 @@ int ama_store_delete(struct ama_store *s, const char *key)
 	return rc < 0 ? rc : s->ops->del(s, key);
 }
 
+int ama_store_delete_many(struct ama_store *s, const char *const *keys,
+			  size_t n)
+{
+	size_t i, chunk;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++)
+		rc = key_ok(keys[i]);
+	for (i = 0; i < n && rc == 0; i += chunk) {
+		chunk = n - i < 1000 ? n - i : 1000;
+		rc = ama_store_interrupted(s);
+		if (rc == 0 && s->ops->del_many) {
+			rc = s->ops->del_many(s, keys + i, chunk);
+		} else {
+			size_t k;
+
+			for (k = 0; k < chunk && rc == 0; k++)
+				rc = s->ops->del(s, keys[i + k]);
+		}
+	}
+	return rc;
+}
+
 void ama_store_page_release(struct ama_store_page *p)
 {
 	size_t i;

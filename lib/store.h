@@ -209,6 +209,16 @@ int ama_store_copy_seen(struct ama_store *dst, const char *dst_key,
 /* Delete key; a missing key is not an error (S3 says 204 either way). */
 int ama_store_delete(struct ama_store *s, const char *key);
 
+/*
+ * Delete the n keys: on S3 with DeleteObjects, up to 1000 keys a request;
+ * elsewhere (and for a key XML cannot carry: a control byte) one delete
+ * each. Missing keys are not an error. Returns 0, or the first failure:
+ * a key the store would not delete (AMA_EAUTH, or AMA_EREMOTE with the
+ * store's code and message; the key's URL as subject), or an error above.
+ */
+int ama_store_delete_many(struct ama_store *s, const char *const *keys,
+			  size_t n);
+
 /* One page of a listing. */
 struct ama_store_page {
 	struct ama_store_entry *entries;	/* sorted by key, bytewise */

@@ -32,6 +32,9 @@ struct ama_store_ops {
 		    const char *if_match, uint64_t size,
 		    struct ama_store_info *out);
 	int (*del)(struct ama_store *s, const char *key);
+	/* up to 1000 keys, checked; NULL: del() for each */
+	int (*del_many)(struct ama_store *s, const char *const *keys,
+			size_t n);
 	int (*list_page)(struct ama_store *s, const char *prefix,
 			 const char *after, int max_keys,
 			 struct ama_store_page *out);
