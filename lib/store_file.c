@@ -609,7 +609,8 @@ static int file_list_page(struct ama_store *s, const char *prefix,
 	rc = walk_dir(&w, &path);
 	ama_buf_release(&path);
 	if (rc == 0) {
-		qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
+		if (w.n)
+			qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
 		while (after && first < w.n && strcmp(w.e[first].key, after) <= 0)
 			first++;
 		out->entries = ama_calloc(max_keys, sizeof(*out->entries));

@@ -927,7 +927,7 @@ Test(publish, commits_to_two_assets_run_side_by_side)
 
 	pthread_barrier_init(&go, NULL, 2);
 	for (i = 0; i < 2; i++) {
-		char path[16], bytes[32];
+		char path[32], bytes[32];
 		struct ama_commit_request rq;
 		struct ama_commit_result res;
 		char v[AMA_VERSION_BUFSIZE];
