@@ -1,4 +1,4 @@
-/* publish.c: the trusted side: classes, assets, and versions made only of verified content. */
+/* publish.c: the trusted side: classes, assets, versions of verified content only. */
 #include "auto-config.h"
 
 #include <pthread.h>
@@ -30,7 +30,7 @@
 #define HEADS_PER_PAGE 100
 #define MAX_JSON (64u * 1024)
 #define MAX_MANIFEST (1ULL << 32)
-#define MAX_ROUNDS 8		/* a commit starts over at most this often */
+#define MAX_ROUNDS 8		/* times a commit may start over */
 #define NLOCKS 256
 #define RESTART 1		/* commit_once: start over */
 
@@ -1273,7 +1273,7 @@ static int copy_one(struct commit *cm, struct session *s, struct content *c)
 			break;
 		}
 		if (rc == AMA_ECONFLICT && cm->file) {
-			rc = 0;		/* the bytes copied had another MD5 */
+			rc = 0;	/* the bytes copied had another MD5 */
 			c->problem = "checksum";
 			break;
 		}

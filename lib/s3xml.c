@@ -447,8 +447,8 @@ int ama_s3xml_delete_result(size_t *nerrors, struct ama_s3_error *first,
 	if (rc < 0)
 		return rc;
 	if (strcmp(f.root, "DeleteResult"))
-		return ama_error_set(AMA_ECORRUPT,
-				     "the store's answer is not a DeleteResult");
+		return ama_error_set(AMA_ECORRUPT, "the store's answer is "
+				     "not a DeleteResult");
 	*nerrors = d.n;
 	if (first)
 		*first = d.first;

@@ -327,6 +327,34 @@ wait_for() {
 	done
 }
 
+# The test server ignores x-amz-copy-source-if-match: the ETag of the
+# copy, which S3 computes from the bytes, catches the swap.
+test_expect_success 'an object swapped between its check and its copy is refused' '
+	echo nine >nine && echo NINE >evil9 &&
+	stage nine &&
+	rec nine nine >records9 &&
+	key="/remote/pub/$top/contents/$(md5_of nine)" &&
+	test_s3_faults "delay 1500 PUT $key" &&
+	: >"$S3_REQUESTS" &&
+	{ pub_exec -z commit imaging 1 <records9 >out 2>err & } &&
+	pid=$! &&
+	wait_for "PUT $key delay:1500" "$S3_DATA/.s3rver.faultlog" &&
+	stage evil9 nine &&
+	{ wait $pid; test $? = 1; } &&
+	test_s3_faults &&
+	printf "checksum\tnine\n" >expect &&
+	test_cmp expect out &&
+	requests_of "$key" >actual &&
+	cat >expect <<-EOF &&
+	HEAD $key 404
+	GET $key 404
+	PUT $key 200
+	DELETE $key 204
+	EOF
+	test_cmp expect actual &&
+	test_exit_code 1 ama-store-tool s3://remote/pub head "${key#/remote/pub/}"
+'
+
 # The manifest is stored but its answer lost (reset-after); the tool's
 # store asks with a HEAD whether it is there, and is killed meanwhile:
 # the manifest is in remote, the repository does not know it.

@@ -1,4 +1,4 @@
-/* ama-publish-tool: drive lib/publish.h from shell tests and benchmarks (built for make check, never installed). */
+/* ama-publish-tool: lib/publish.h for shell tests and benchmarks (never installed). */
 #include "auto-config.h"
 
 #include <errno.h>
@@ -16,22 +16,31 @@
 /*
  * The stores are opened with the role "server" ([s3] server-profile, else
  * the usual AWS keys); credentials come only from the environment and the
- * AWS files.
+ * AWS files. Output of the commands:
+ *   class, classes   "<class_id> <top_hash> <created> TAB name"
+ *   asset-create     the new seq
+ *   assets           "<seq> <version|->"
+ *   commit           reads "<md5> <size> TAB path" records; prints
+ *                    "<version> <created|existed|nothing> <commit-id>",
+ *                    or the problems (and exits 1)
+ *   versions         "<version> <parent|-> <time> <commit-id> <author>
+ *                    TAB message"
+ *   manifest         the manifest's text
  */
 static const char usage_str[] =
-	"ama-publish-tool [-z] [-j <n>] --remote <url> --staging <url> --repo <path> <command> [<arg>...]\n"
+	"ama-publish-tool [-z] [-j <n>] --remote <url> --staging <url> "
+	"--repo <path>\n"
+	"                 <command> [<arg>...]\n"
 	"commands:\n"
-	"  class [--no-create] <name>    \"<class_id> <top_hash> <created> TAB name\"\n"
-	"  classes                       the same, for every class\n"
-	"  asset-create <class>          the new seq\n"
-	"  assets <class>                \"<seq> <version|->\" a line\n"
-	"  commit [--parent <v>] [--author <a>] [--message <m>] [--time <t>] <class> <seq>\n"
-	"                                records \"<md5> <size> TAB path\" on stdin;\n"
-	"                                \"<version> <created|existed|nothing> <commit-id>\",\n"
-	"                                or the problems and exit 1\n"
+	"  class [--no-create] <name>\n"
+	"  classes\n"
+	"  asset-create <class>\n"
+	"  assets <class>\n"
+	"  commit [--parent <v>] [--author <a>] [--message <m>] "
+	"[--time <t>]\n"
+	"         <class> <seq>\n"
 	"  versions [--max <n>] <class> <seq>\n"
-	"                                \"<version> <parent|-> <time> <commit-id> <author> TAB message\"\n"
-	"  manifest <class> <seq> <version>   the manifest text";
+	"  manifest <class> <seq> <version>";
 
 struct tool {
 	struct ama_common c;
@@ -239,8 +248,8 @@ static int cmd_manifest(struct tool *t, int argc, char **argv)
 	int rc = 0;
 
 	if (argc != 3)
-		return ama_usage_error(&t->c,
-				       "manifest takes <class> <seq> <version>");
+		return ama_usage_error(&t->c, "manifest takes <class> <seq> "
+				       "<version>");
 	if (parse_seq(t, argv[1], &seq))
 		return 2;
 	if (ama_version_parse(&v, argv[2]) < 0)
