@@ -33,6 +33,7 @@
 #define MAX_ROUNDS 8		/* times a commit may start over */
 #define NLOCKS 256
 #define RESTART 1		/* commit_once: start over */
+#define CLAIMED 2		/* claim_manifest: the key was free */
 
 /* ---- the publisher: its pool of handles, its tables ---- */
 
@@ -1484,35 +1485,37 @@ static void finish_repeat(struct commit *cm, const struct lookup *l)
 /* ---- commits: step 5 ---- */
 
 /*
- * Take the manifest key of m's version with a create-only put. Returns
- * 0 (m's header may then be the one of the manifest found there: a crash
- * being finished), RESTART (a version found there was added to the
- * repository first), or an error.
+ * Take the manifest key of m's version (into key) with a create-only put.
+ * Returns CLAIMED (made now), 0 (there already, a crash being finished:
+ * m's header is now that manifest's), RESTART (a version found there was
+ * added to the repository first), or an error.
  */
 static int claim_manifest(struct commit *cm, struct ama_manifest *m,
-			  const struct ama_objlist *head_objects)
+			  const struct ama_objlist *head_objects,
+			  struct ama_buf *key)
 {
-	struct ama_buf key = AMA_BUF_INIT, text = AMA_BUF_INIT,
-		where = AMA_BUF_INIT;
+	struct ama_buf text = AMA_BUF_INIT, where = AMA_BUF_INIT;
 	struct ama_manifest old;
 	char vs[AMA_VERSION_BUFSIZE];
 	int rc, same_parent;
 
 	ama_version_format(vs, &m->version);
-	asset_key(&key, &cm->cls, m->seq, "");
-	ama_buf_addf(&key, "%s.manifest", vs);
+	asset_key(key, &cm->cls, m->seq, "");
+	ama_buf_addf(key, "%s.manifest", vs);
 	ama_manifest_format(&text, m);
-	rc = put_text(cm->s->remote, key.s, &text, AMA_STORE_IF_NONE_MATCH);
+	rc = put_text(cm->s->remote, key->s, &text, AMA_STORE_IF_NONE_MATCH);
 	if (rc != AMA_ECONFLICT) {
 		if (rc < 0)
-			rc = store_fail(rc, cm->s->remote, key.s);
+			rc = store_fail(rc, cm->s->remote, key->s);
+		else
+			rc = CLAIMED;
 		goto out;
 	}
 	/* a version is there already */
-	ama_store_key_url(&where, cm->s->remote, key.s);
-	rc = get_text(cm->s->remote, key.s, &text, MAX_MANIFEST);
+	ama_store_key_url(&where, cm->s->remote, key->s);
+	rc = get_text(cm->s->remote, key->s, &text, MAX_MANIFEST);
 	if (rc < 0) {
-		rc = store_fail(rc, cm->s->remote, key.s);
+		rc = store_fail(rc, cm->s->remote, key->s);
 		goto out;
 	}
 	rc = ama_manifest_parse(&old, text.s, text.len);
@@ -1548,13 +1551,44 @@ static int claim_manifest(struct commit *cm, struct ama_manifest *m,
 		rc = ama_meta_write(cm->s->meta, NULL, &old, head_objects);
 		if (rc == 0 || rc == AMA_ECONFLICT)
 			rc = RESTART;
+		if (rc == AMA_EINVAL) {
+			char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s%s%s", ama_error_path() ?
+				 ama_quote_for_message(ama_error_path()) : "",
+				 ama_error_path() ? ": " : "",
+				 ama_error_msg());
+			rc = ama_error_setp(AMA_ECORRUPT, where.s, "a version "
+					    "the repository cannot hold: %s",
+					    msg);
+		}
 	}
 	ama_manifest_release(&old);
 out:
-	ama_buf_release(&key);
 	ama_buf_release(&text);
 	ama_buf_release(&where);
 	return rc;
+}
+
+/*
+ * Take back the manifest this attempt made, when the repository refuses
+ * its version (a name git cannot store): left there, it would be a
+ * version in remote that no repository can hold. The repository's error
+ * stays the one reported.
+ */
+static void unclaim_manifest(struct commit *cm, const char *key)
+{
+	char msg[1024], path[4096] = "";
+	int code = ama_error_code();
+
+	snprintf(msg, sizeof(msg), "%s", ama_error_msg());
+	if (ama_error_path())
+		snprintf(path, sizeof(path), "%s", ama_error_path());
+	ama_store_delete(cm->s->remote, key);
+	if (path[0])
+		ama_error_setp(code, path, "%s", msg);
+	else
+		ama_error_set(code, "%s", msg);
 }
 
 /* ---- commits: all the steps ---- */
@@ -1564,10 +1598,11 @@ static int commit_once(struct commit *cm, struct ama_commit_result *out)
 	const struct ama_commit_request *rq = cm->rq;
 	struct ama_meta_version head, made;
 	struct ama_objlist held = AMA_OBJLIST_INIT;
+	struct ama_buf key = AMA_BUF_INIT;
 	struct ama_manifest m;
 	struct lookup l;
 	char id[AMA_COMMIT_ID_HEXLEN + 1];
-	int rc, has_head;
+	int rc, has_head, made_now;
 
 	memset(&head, 0, sizeof(head));
 	memset(&made, 0, sizeof(made));
@@ -1634,9 +1669,10 @@ static int commit_once(struct commit *cm, struct ama_commit_result *out)
 	m.time = rq->time ? rq->time : (int64_t)time(NULL);
 	m.message = ama_strdup(rq->message ? rq->message : "");
 	m.objects = *rq->objects;	/* borrowed: not released below */
-	rc = claim_manifest(cm, &m, has_head ? &held : NULL);
-	if (rc != 0)
+	rc = claim_manifest(cm, &m, has_head ? &held : NULL, &key);
+	if (rc < 0 || rc == RESTART)
 		goto out;
+	made_now = rc == CLAIMED;
 
 	/* 6. the repository, the ref last */
 	rc = ama_meta_write(cm->s->meta, &made, &m, has_head ? &held : NULL);
@@ -1644,6 +1680,8 @@ static int commit_once(struct commit *cm, struct ama_commit_result *out)
 		rc = RESTART;	/* another writer of this repository */
 		goto out;
 	}
+	if (rc == AMA_EINVAL && made_now)
+		unclaim_manifest(cm, key.s);	/* a name git refuses */
 	if (rc < 0)
 		goto out;
 	out->version = made.version;
@@ -1659,6 +1697,7 @@ out:
 	ama_objlist_release(&held);
 	ama_meta_version_release(&head);
 	ama_meta_version_release(&made);
+	ama_buf_release(&key);
 	return rc;
 }
 

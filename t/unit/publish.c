@@ -1127,3 +1127,70 @@ Test(publish, a_manifest_of_another_lineage_is_a_conflict)
 	free(key_m);
 	ama_objlist_release(&l);
 }
+
+Test(publish, a_name_git_refuses_leaves_no_manifest_behind)
+{
+	struct ama_class_info c = new_class("imaging");
+	struct ama_objlist bad = AMA_OBJLIST_INIT, good = AMA_OBJLIST_INIT;
+	struct ama_commit_request rq;
+	struct ama_commit_result res;
+	struct ama_manifest m;
+	struct ama_buf text = AMA_BUF_INIT;
+	char v[AMA_VERSION_BUFSIZE], *key_m;
+	uint64_t seq = new_asset("imaging");
+
+	add(&bad, "a", "one");
+	add(&bad, "x/GIT~1/y", "one");
+	stage(&c, "one");
+	request(&rq, "imaging", seq, NULL, &bad);
+	cr_assert_eq(ama_publish_commit(pub, &rq, &res), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_path(), "x/GIT~1/y");
+	ama_commit_result_release(&res);
+	key_m = manifest_key(&c, seq, "0.0.0");
+	cr_assert_null(get_all(remote, key_m));
+	cr_assert_eq(versions("imaging", seq).n, 0);
+
+	/* the asset goes on */
+	add(&good, "a", "one");
+	request(&rq, "imaging", seq, NULL, &good);
+	commit_ok(&rq, &res, v);
+	cr_assert_str_eq(v, "0.0.0");
+	ama_commit_result_release(&res);
+
+	/* such a version in remote (a crash before it was taken back) */
+	ama_manifest_init(&m);
+	cr_assert_eq(ama_version_parse(&m.version, "0.0.1"), 0);
+	m.has_parent = 1;
+	m.class = ama_strdup("imaging");
+	m.seq = seq;
+	m.author = ama_strdup("alice");
+	m.time = 1718000000;
+	m.message = ama_strdup("");
+	m.objects = bad;
+	ama_manifest_format(&text, &m);
+	memset(&m.objects, 0, sizeof(m.objects));
+	ama_manifest_release(&m);
+	free(key_m);
+	key_m = manifest_key(&c, seq, "0.0.1");
+	put_key(remote, key_m, text.s);
+	add(&good, "b", "one");
+	request(&rq, "imaging", seq, "0.0.0", &good);
+	cr_assert_eq(ama_publish_commit(pub, &rq, &res), AMA_ECORRUPT);
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want), "file://%s/remote/%s", tmp, key_m);
+		cr_assert_str_eq(ama_error_path(), want);
+		const char *w = "a version the repository cannot hold: "
+			"x/GIT~1/y: git cannot store this name: ";
+
+		cr_assert_eq(strncmp(ama_error_msg(), w, strlen(w)), 0, "%s",
+			     ama_error_msg());
+	}
+	cr_assert_eq(versions("imaging", seq).n, 1);
+	ama_commit_result_release(&res);
+	free(key_m);
+	ama_buf_release(&text);
+	ama_objlist_release(&bad);
+	ama_objlist_release(&good);
+}
