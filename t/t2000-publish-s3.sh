@@ -413,4 +413,27 @@ test_expect_success 'killed while staging is drained: the rerun finds the versio
 	test_must_be_empty actual
 '
 
+test_expect_success 'above copy-part-threshold the copy goes in parts' '
+	head -c 6291457 /dev/urandom >ten &&
+	AMA_TRANSFER_PART_SIZE=5MiB ama-store-tool s3://staging/up \
+		put-multipart "$top/$(md5_of ten)" ten >/dev/null &&
+	{ cat records7 && rec ten i/ten; } >records10 &&
+	: >"$S3_REQUESTS" &&
+	AMA_TRANSFER_COPY_PART_THRESHOLD=5MiB pub -z commit imaging 1 \
+		<records10 >out &&
+	grep -q "^0.0.4 created " out &&
+	key="/remote/pub/$top/contents/$(md5_of ten)" &&
+	grep "^[A-Z]* $key?" "$S3_REQUESTS" | cut -d" " -f1,2 |
+		sed "s/uploadId=[0-9a-f]*/uploadId=ID/" >actual &&
+	cat >expect <<-EOF &&
+	POST $key?uploads=
+	PUT $key?partNumber=1&uploadId=ID
+	PUT $key?partNumber=2&uploadId=ID
+	POST $key?uploadId=ID
+	EOF
+	sort expect >expect.sorted && sort actual >actual.sorted &&
+	test_cmp expect.sorted actual.sorted &&
+	aws s3 cp "s3:/$key" - | cmp ten -
+'
+
 test_done
