@@ -828,20 +828,40 @@ struct commit {
 	char err[1024];
 };
 
-static int content_cmp(const void *a, const void *b)
+static int pair_cmp(const struct ama_md5 *m1, uint64_t s1,
+		    const struct ama_md5 *m2, uint64_t s2)
 {
-	const struct content *x = a, *y = b;
-	int c = memcmp(x->md5.d, y->md5.d, sizeof(x->md5.d));
+	int c = memcmp(m1->d, m2->d, sizeof(m1->d));
 
 	if (c)
 		return c;
-	return (x->size > y->size) - (x->size < y->size);
+	return (s1 > s2) - (s1 < s2);
+}
+
+static int content_cmp(const void *a, const void *b)
+{
+	const struct content *x = a, *y = b;
+
+	return pair_cmp(&x->md5, x->size, &y->md5, y->size);
+}
+
+/* A content as the lists below hold it: 24 bytes, not a struct content. */
+struct pair {
+	struct ama_md5 md5;
+	uint64_t size;
+};
+
+static int pair_qcmp(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+
+	return pair_cmp(&x->md5, x->size, &y->md5, y->size);
 }
 
 /* The distinct (MD5, size) of l, sorted, into a new array. */
-static struct content *distinct(const struct ama_objlist *l, size_t *n)
+static struct pair *distinct(const struct ama_objlist *l, size_t *n)
 {
-	struct content *v = ama_calloc(l->n ? l->n : 1, sizeof(*v));
+	struct pair *v = ama_malloc((l->n ? l->n : 1) * sizeof(*v));
 	size_t i, k = 0;
 
 	for (i = 0; i < l->n; i++) {
@@ -849,9 +869,9 @@ static struct content *distinct(const struct ama_objlist *l, size_t *n)
 		v[i].size = l->v[i].size;
 	}
 	if (l->n)
-		qsort(v, l->n, sizeof(*v), content_cmp);
+		qsort(v, l->n, sizeof(*v), pair_qcmp);
 	for (i = 0; i < l->n; i++)
-		if (k == 0 || content_cmp(&v[k - 1], &v[i]))
+		if (k == 0 || pair_qcmp(&v[k - 1], &v[i]))
 			v[k++] = v[i];
 	*n = k;
 	return v;
@@ -860,26 +880,30 @@ static struct content *distinct(const struct ama_objlist *l, size_t *n)
 /* cm->c: the contents of the request that held are not in. */
 static void new_contents(struct commit *cm, const struct ama_objlist *held)
 {
-	struct content *want, *have = NULL;
+	struct pair *want, *have = NULL;
 	size_t nw, nh = 0, i, j = 0, k = 0;
 
 	want = distinct(cm->rq->objects, &nw);
 	if (held)
 		have = distinct(held, &nh);
-	for (i = 0; i < nw; i++) {
+	for (i = 0; i < nw; i++) {	/* want minus have, in place */
 		int c = 1;
 
-		while (j < nh && (c = content_cmp(&have[j], &want[i])) < 0)
+		while (j < nh && (c = pair_qcmp(&have[j], &want[i])) < 0)
 			j++;
 		if (j < nh && c == 0)
 			continue;
-		want[k] = want[i];
-		ama_md5_to_hex(want[k].hex, &want[k].md5);
-		k++;
+		want[k++] = want[i];
 	}
-	free(have);
 	free(cm->c);
-	cm->c = want;
+	cm->c = ama_calloc(k ? k : 1, sizeof(*cm->c));
+	for (i = 0; i < k; i++) {
+		cm->c[i].md5 = want[i].md5;
+		cm->c[i].size = want[i].size;
+		ama_md5_to_hex(cm->c[i].hex, &cm->c[i].md5);
+	}
+	free(want);
+	free(have);
 	cm->n = k;
 }
 
