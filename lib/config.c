@@ -122,6 +122,20 @@ struct line_reader {
 	int max;	/* the longest line that fits, without its newline */
 };
 
+/*
+ * An indented line is a key like any other: `git config -f` indents keys
+ * with a TAB, and inih (built with multi-line values) would take such a
+ * line for the continuation of the value above it.
+ */
+static char *unindent(char *str)
+{
+	size_t lead = strspn(str, " \t");
+
+	if (lead)
+		memmove(str, str + lead, strlen(str + lead) + 1);
+	return str;
+}
+
 static char *read_line(char *str, int num, void *stream)
 {
 	struct line_reader *r = stream;
@@ -134,10 +148,10 @@ static char *read_line(char *str, int num, void *stream)
 	r->max = num - 1;
 	n = strlen(str);
 	if (n + 1 < (size_t)num || str[n - 1] == '\n')
-		return str;
+		return unindent(str);
 	next = getc(r->f);
 	if (next == EOF || next == '\n')
-		return str;	/* it fitted, newline and all */
+		return unindent(str);	/* it fitted, newline and all */
 	r->too_long = r->lineno;
 	return NULL;
 }

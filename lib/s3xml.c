@@ -397,3 +397,60 @@ int ama_s3xml_etag(char *etag, const char *xml, size_t len,
 	ama_buf_release(&o.value);
 	return rc;
 }
+
+/* DeleteResult */
+struct delete_state {
+	size_t n;
+	struct ama_s3_error cur, first;
+};
+
+static void delete_leaf(struct flat *f, const char *path, const char *text,
+			size_t len)
+{
+	struct delete_state *d = f->ctx;
+
+	if (!strcmp(path, "Error/Code"))
+		copy_field(d->cur.code, sizeof(d->cur.code), text, len);
+	else if (!strcmp(path, "Error/Message"))
+		copy_field(d->cur.message, sizeof(d->cur.message), text, len);
+	else if (!strcmp(path, "Error/Key"))
+		copy_field(d->cur.key, sizeof(d->cur.key), text, len);
+}
+
+static void delete_group_end(struct flat *f, const char *path)
+{
+	struct delete_state *d = f->ctx;
+
+	if (strcmp(path, "Error"))
+		return;
+	if (d->n++ == 0)
+		d->first = d->cur;
+	memset(&d->cur, 0, sizeof(d->cur));
+}
+
+int ama_s3xml_delete_result(size_t *nerrors, struct ama_s3_error *first,
+			    const char *xml, size_t len,
+			    struct ama_s3_error *err)
+{
+	struct delete_state d;
+	struct flat f = { 0 };
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	*nerrors = 0;
+	f.leaf = delete_leaf;
+	f.group_end = delete_group_end;
+	f.ctx = &d;
+	rc = flat_parse(&f, xml, len);
+	if (rc == 0)
+		rc = root_error(&f, xml, len, err);
+	if (rc < 0)
+		return rc;
+	if (strcmp(f.root, "DeleteResult"))
+		return ama_error_set(AMA_ECORRUPT, "the store's answer is "
+				     "not a DeleteResult");
+	*nerrors = d.n;
+	if (first)
+		*first = d.first;
+	return 0;
+}

@@ -46,6 +46,15 @@ int ama_s3xml_upload_id(char **out, const char *xml, size_t len,
 int ama_s3xml_etag(char *etag, const char *xml, size_t len,
 		   struct ama_s3_error *err);
 
+/*
+ * DeleteResult (DeleteObjects): the number of <Error> entries into
+ * nerrors, the first of them into first (may be NULL); <Deleted> entries
+ * are skipped.
+ */
+int ama_s3xml_delete_result(size_t *nerrors, struct ama_s3_error *first,
+			    const char *xml, size_t len,
+			    struct ama_s3_error *err);
+
 /* Strip surrounding quotes (and &quot;-decoded ones) from an ETag into out (80 bytes). */
 void ama_s3_etag_unquote(char *out, const char *etag, size_t n);
 

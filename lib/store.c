@@ -382,10 +382,12 @@ int ama_store_put(struct ama_store *s, const struct ama_store_put *p,
 	return rc;
 }
 
-int ama_store_copy(struct ama_store *dst, const char *dst_key,
-		   struct ama_store *src, const char *src_key,
-		   const char *if_match)
+static int copy_common(struct ama_store *dst, const char *dst_key,
+		       struct ama_store *src, const char *src_key,
+		       const char *if_match, uint64_t size,
+		       struct ama_store_info *out)
 {
+	struct ama_store_info tmp;
 	int rc = key_ok(dst_key);
 
 	if (rc == 0)
@@ -398,7 +400,31 @@ int ama_store_copy(struct ama_store *dst, const char *dst_key,
 		return ama_error_set(AMA_ESETUP,
 			"cannot copy between a file:// and an s3:// store "
 			"on the store's side");
-	return dst->ops->copy(dst, dst_key, src, src_key, if_match);
+	memset(&tmp, 0, sizeof(tmp));
+	rc = dst->ops->copy(dst, dst_key, src, src_key, if_match, size, &tmp);
+	if (out)
+		*out = tmp;
+	return rc;
+}
+
+int ama_store_copy(struct ama_store *dst, const char *dst_key,
+		   struct ama_store *src, const char *src_key,
+		   const char *if_match)
+{
+	return copy_common(dst, dst_key, src, src_key, if_match,
+			   AMA_STORE_ANY_SIZE, NULL);
+}
+
+int ama_store_copy_seen(struct ama_store *dst, const char *dst_key,
+			struct ama_store *src, const char *src_key,
+			const struct ama_store_info *seen,
+			struct ama_store_info *out)
+{
+	if (!seen->etag[0] || seen->size == AMA_STORE_ANY_SIZE)
+		return ama_error_set(AMA_EINVAL,
+				     "a copy of a seen object needs its ETag");
+	return copy_common(dst, dst_key, src, src_key, seen->etag,
+			   seen->size, out);
 }
 
 int ama_store_delete(struct ama_store *s, const char *key)
@@ -408,6 +434,29 @@ int ama_store_delete(struct ama_store *s, const char *key)
 	if (rc == 0)
 		rc = ama_store_interrupted(s);
 	return rc < 0 ? rc : s->ops->del(s, key);
+}
+
+int ama_store_delete_many(struct ama_store *s, const char *const *keys,
+			  size_t n)
+{
+	size_t i, chunk;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++)
+		rc = key_ok(keys[i]);
+	for (i = 0; i < n && rc == 0; i += chunk) {
+		chunk = n - i < 1000 ? n - i : 1000;
+		rc = ama_store_interrupted(s);
+		if (rc == 0 && s->ops->del_many) {
+			rc = s->ops->del_many(s, keys + i, chunk);
+		} else {
+			size_t k;
+
+			for (k = 0; k < chunk && rc == 0; k++)
+				rc = s->ops->del(s, keys[i + k]);
+		}
+	}
+	return rc;
 }
 
 void ama_store_page_release(struct ama_store_page *p)

@@ -189,8 +189,35 @@ int ama_store_copy(struct ama_store *dst, const char *dst_key,
 		   struct ama_store *src, const char *src_key,
 		   const char *if_match);
 
+/*
+ * ama_store_copy of a source the caller has just seen (its ama_store_head,
+ * or the info an ama_store_get gave): seen->size and seen->etag (on
+ * file://, where there are no ETags, the source's MD5 in hex). No HEAD is
+ * made first: the copy goes by size (UploadPartCopy above the threshold)
+ * and only if the source still has that ETag (on file://, the bytes copied
+ * are hashed and must have that MD5 before they appear under dst_key),
+ * else AMA_ECONFLICT. out (may be NULL) gets what the store says of the
+ * new object: on S3 the ETag of a one-request copy (S3 computes it anew:
+ * the MD5 of the bytes for an unencrypted object; "" after a copy in
+ * parts), on file:// the MD5 of the bytes copied, and the size.
+ */
+int ama_store_copy_seen(struct ama_store *dst, const char *dst_key,
+			struct ama_store *src, const char *src_key,
+			const struct ama_store_info *seen,
+			struct ama_store_info *out);
+
 /* Delete key; a missing key is not an error (S3 says 204 either way). */
 int ama_store_delete(struct ama_store *s, const char *key);
+
+/*
+ * Delete the n keys: on S3 with DeleteObjects, up to 1000 keys a request;
+ * elsewhere (and for a key XML cannot carry: a control byte) one delete
+ * each. Missing keys are not an error. Returns 0, or the first failure:
+ * a key the store would not delete (AMA_EAUTH, or AMA_EREMOTE with the
+ * store's code and message; the key's URL as subject), or an error above.
+ */
+int ama_store_delete_many(struct ama_store *s, const char *const *keys,
+			  size_t n);
 
 /* One page of a listing. */
 struct ama_store_page {

@@ -22,10 +22,19 @@ struct ama_store_ops {
 		   struct ama_store_info *info);
 	int (*put)(struct ama_store *s, const struct ama_store_put *p,
 		   struct ama_store_info *info);
+	/*
+	 * size: the source's, when the caller knows it (then no HEAD is
+	 * needed), else AMA_STORE_ANY_SIZE; out: the new object's info
+	 * (zero-filled by store.c, ETag "" when unknown).
+	 */
 	int (*copy)(struct ama_store *dst, const char *dst_key,
 		    struct ama_store *src, const char *src_key,
-		    const char *if_match);
+		    const char *if_match, uint64_t size,
+		    struct ama_store_info *out);
 	int (*del)(struct ama_store *s, const char *key);
+	/* up to 1000 keys, checked; NULL: del() for each */
+	int (*del_many)(struct ama_store *s, const char *const *keys,
+			size_t n);
 	int (*list_page)(struct ama_store *s, const char *prefix,
 			 const char *after, int max_keys,
 			 struct ama_store_page *out);

@@ -446,7 +446,8 @@ static int clone_or_copy(int out, int in, uint64_t size)
 
 static int file_copy(struct ama_store *dst, const char *dst_key,
 		     struct ama_store *src, const char *src_key,
-		     const char *if_match)
+		     const char *if_match, uint64_t size,
+		     struct ama_store_info *info)
 {
 	struct ama_buf tmp = AMA_BUF_INIT;
 	struct ama_hasher h;
@@ -479,9 +480,16 @@ static int file_copy(struct ama_store *dst, const char *dst_key,
 			rc = ama_error_set(AMA_ECONFLICT,
 				"the source is not the object expected "
 				"(ETag %s, not %s)", hex, if_match);
+		if (rc == 0) {
+			snprintf(info->etag, sizeof(info->etag), "%s", hex);
+			info->etag_is_md5 = 1;
+		}
+		info->size = n;
 	} else {
 		rc = clone_or_copy(out, in, (uint64_t)st.st_size);
+		info->size = (uint64_t)st.st_size;
 	}
+	(void)size;	/* the open file says it */
 	if (rc == 0)
 		rc = commit_temp(out, tmp.s, path, 0);
 out:
@@ -601,7 +609,8 @@ static int file_list_page(struct ama_store *s, const char *prefix,
 	rc = walk_dir(&w, &path);
 	ama_buf_release(&path);
 	if (rc == 0) {
-		qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
+		if (w.n)
+			qsort(w.e, w.n, sizeof(*w.e), cmp_entry);
 		while (after && first < w.n && strcmp(w.e[first].key, after) <= 0)
 			first++;
 		out->entries = ama_calloc(max_keys, sizeof(*out->entries));

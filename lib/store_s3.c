@@ -99,6 +99,93 @@ static int s3_del(struct ama_store *s, const char *key)
 	return rc;
 }
 
+/* Can XML 1.0 carry s as text? Not a control byte but TAB, LF, CR. */
+static int xml_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' &&
+		    *s != '\r')
+			return 0;
+	return 1;
+}
+
+static void xml_text(struct ama_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': ama_buf_addstr(out, "&amp;"); break;
+		case '<': ama_buf_addstr(out, "&lt;"); break;
+		case '>': ama_buf_addstr(out, "&gt;"); break;
+		case '"': ama_buf_addstr(out, "&quot;"); break;
+		case '\'': ama_buf_addstr(out, "&apos;"); break;
+		case '\t': ama_buf_addstr(out, "&#9;"); break;
+		case '\n': ama_buf_addstr(out, "&#10;"); break;
+		case '\r': ama_buf_addstr(out, "&#13;"); break;
+		default: ama_buf_addch(out, *s);
+		}
+	}
+}
+
+/* DeleteObjects (Quiet: only failures are listed) for up to 1000 keys. */
+static int s3_del_many(struct ama_store *s, const char *const *keys,
+		       size_t n)
+{
+	struct s3 *s3 = s3_of(s);
+	struct ama_s3_query q = { .n = 0 };
+	struct ama_s3_error first;
+	struct ama_buf x = AMA_BUF_INIT, url = AMA_BUF_INIT;
+	struct ama_md5 md5;
+	struct req *r;
+	char b64[32];
+	size_t i, nerr = 0, sent = 0;
+	int rc = 0;
+
+	ama_buf_addstr(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		       "<Delete xmlns=\"http://s3.amazonaws.com/doc/"
+		       "2006-03-01/\"><Quiet>true</Quiet>");
+	for (i = 0; i < n && rc == 0; i++) {
+		if (!xml_ok(keys[i])) {
+			rc = s3_del(s, keys[i]);
+			continue;
+		}
+		ama_buf_addstr(&x, "<Object><Key>");
+		xml_text(&x, s->url.prefix);
+		xml_text(&x, keys[i]);
+		ama_buf_addstr(&x, "</Key></Object>");
+		sent++;
+	}
+	ama_buf_addstr(&x, "</Delete>");
+	if (rc < 0 || sent == 0)
+		goto out;
+	ama_s3_query_add(&q, "delete", NULL);
+	r = ama_s3_req_new(s3, "POST", NULL, &q);
+	ama_s3_req_body_mem(r, x.s, x.len);
+	ama_md5_buffer(&md5, x.s, x.len);
+	ama_md5_to_base64(b64, &md5);
+	ama_s3_req_header(r, "Content-MD5: %s", b64);
+	ama_s3_req_header(r, "Content-Type: application/xml");
+	rc = ama_s3_run_sync(s3, r);
+	if (rc == 0)
+		rc = ama_s3xml_delete_result(&nerr, &first, r->resp.s ?
+					     r->resp.s : "", r->resp.len,
+					     NULL);
+	ama_s3_req_free(r);
+	if (rc == 0 && nerr) {
+		ama_buf_addf(&url, "s3://%s/%s", s->url.bucket, first.key);
+		rc = ama_error_setp(!strcmp(first.code, "AccessDenied") ?
+				    AMA_EAUTH : AMA_EREMOTE, url.s,
+				    "not deleted: %s: %s", first.code,
+				    first.message);
+		if (nerr > 1)
+			ama_error_wrap(rc, "%zu keys not deleted; the first: ",
+				       nerr);
+	}
+out:
+	ama_buf_release(&x);
+	ama_buf_release(&url);
+	return rc;
+}
+
 static int s3_list_page(struct ama_store *s, const char *prefix,
 			const char *after, int max_keys,
 			struct ama_store_page *out)
@@ -286,7 +373,8 @@ out:
 
 static int s3_copy(struct ama_store *dst, const char *dst_key,
 		   struct ama_store *src, const char *src_key,
-		   const char *if_match)
+		   const char *if_match, uint64_t size,
+		   struct ama_store_info *out)
 {
 	struct s3 *s3 = s3_of(dst);
 	struct ama_store_info info;
@@ -299,16 +387,21 @@ static int s3_copy(struct ama_store *dst, const char *dst_key,
 			"a copy on the store's side needs both buckets on one "
 			"endpoint (%s, %s)", s3_of(src)->set.endpoint,
 			s3->set.endpoint);
-	rc = s3_head(src, src_key, &info);
-	if (rc < 0)
-		return rc;
-	if (if_match && strcmp(info.etag, if_match))
-		return ama_error_set(AMA_ECONFLICT,
-			"the source is not the object expected (ETag %s, "
-			"not %s)", info.etag, if_match);
-	if (info.size > dst->tuning.copy_part_threshold)
+	if (size == AMA_STORE_ANY_SIZE) {
+		rc = s3_head(src, src_key, &info);
+		if (rc < 0)
+			return rc;
+		if (if_match && strcmp(info.etag, if_match))
+			return ama_error_set(AMA_ECONFLICT,
+				"the source is not the object expected (ETag "
+				"%s, not %s)", info.etag, if_match);
+		size = info.size;
+	}
+	out->size = size;
+	etag[0] = '\0';
+	if (size > dst->tuning.copy_part_threshold)
 		return copy_in_parts(dst, dst_key, src, src_key, if_match,
-				     info.size);
+				     size);
 	r = ama_s3_req_new(s3, "PUT", dst_key, NULL);
 	ama_s3_req_body_mem(r, "", 0);
 	copy_source(r, src, src_key, if_match);
@@ -317,6 +410,10 @@ static int s3_copy(struct ama_store *dst, const char *dst_key,
 		rc = ama_error_set(AMA_ECONFLICT,
 			"the source is not the object expected (ETag not %s)",
 			if_match ? if_match : "");
+	if (rc == 0) {
+		snprintf(out->etag, sizeof(out->etag), "%s", etag);
+		ama_store_info_classify(out);
+	}
 	ama_s3_req_free(r);
 	return rc;
 }
@@ -473,6 +570,7 @@ static const struct ama_store_ops s3_ops = {
 	.put = ama_s3_put,
 	.copy = s3_copy,
 	.del = s3_del,
+	.del_many = s3_del_many,
 	.list_page = s3_list_page,
 	.mpu_start = s3_mpu_start,
 	.mpu_part = s3_mpu_part,

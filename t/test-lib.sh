@@ -74,10 +74,16 @@ test_when_finished() {
 	test_cleanup_cmds="$*; $test_cleanup_cmds"
 }
 
+# the body runs in a function of its own, so that a "return 1" in it (from
+# a loop: "|| return 1") fails the test instead of leaving test_run_
+test_eval_() {
+	eval "$1"
+}
+
 test_run_() {
 	test_cleanup_cmds=
 	(cd "$TRASH_DIRECTORY") || return 1
-	eval "$1" >"$TRASH_DIRECTORY/.test-output" 2>&1 </dev/null
+	test_eval_ "$1" >"$TRASH_DIRECTORY/.test-output" 2>&1 </dev/null
 	test_status_=$?
 	if test -n "$test_cleanup_cmds"; then
 		eval "$test_cleanup_cmds" >>"$TRASH_DIRECTORY/.test-output" 2>&1

@@ -401,3 +401,16 @@ Test(config, values_that_would_not_read_back_are_refused)
 	assert_get(c, "asset", "class", "a;b c=d");
 	ama_config_free(c);
 }
+
+Test(config, indented_keys_are_keys_as_git_config_writes_them)
+{
+	struct ama_config *c;
+
+	put_file("indented", "[store]\n\tstaging = s3://stage/p\n"
+		 "\tremote = s3://remote/p\n[class]\n  top-hash = abc\n");
+	cr_assert_eq(ama_config_load_file(&c, "indented"), 0);
+	assert_get(c, "store", "staging", "s3://stage/p");
+	assert_get(c, "store", "remote", "s3://remote/p");
+	assert_get(c, "class", "top-hash", "abc");
+	ama_config_free(c);
+}

@@ -219,3 +219,31 @@ Test(s3xml, etag_unquoting)
 	ama_s3_etag_unquote(out, "\"", 1);
 	cr_assert_str_eq(out, "\"");
 }
+
+Test(s3xml, delete_result_counts_its_errors)
+{
+	struct ama_s3_error first, e;
+	size_t n = 99;
+
+	cr_assert_eq(ama_s3xml_delete_result(&n, &first, XML(
+		"<?xml version=\"1.0\"?>\n<DeleteResult xmlns=\"http://s3."
+		"amazonaws.com/doc/2006-03-01/\"><Deleted><Key>a</Key>"
+		"</Deleted></DeleteResult>"), &e), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(ama_s3xml_delete_result(&n, &first, XML(
+		"<DeleteResult><Deleted><Key>a</Key></Deleted>"
+		"<Error><Key>p/b&amp;c</Key><Code>AccessDenied</Code>"
+		"<Message>Access Denied</Message></Error>"
+		"<Error><Key>p/d</Key><Code>InternalError</Code>"
+		"<Message>later</Message></Error></DeleteResult>"), &e), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(first.key, "p/b&c");
+	cr_assert_str_eq(first.code, "AccessDenied");
+	cr_assert_str_eq(first.message, "Access Denied");
+	cr_assert_eq(ama_s3xml_delete_result(&n, &first, XML(
+		"<Error><Code>MalformedXML</Code><Message>no</Message>"
+		"</Error>"), &e), AMA_EREMOTE);
+	cr_assert_str_eq(e.code, "MalformedXML");
+	cr_assert_eq(ama_s3xml_delete_result(&n, &first, XML(
+		"<ListBucketResult></ListBucketResult>"), &e), AMA_ECORRUPT);
+}
