@@ -11,7 +11,6 @@
 #include "client.h"
 #include "client_backend.h"
 #include "error.h"
-#include "store.h"
 
 struct ama_client {
 	/* local: the publisher and where it says a class's content lives */
@@ -50,22 +49,6 @@ static char *store_url(const struct ama_config *cfg, const char *which)
 	return ama_buf_detach(&b);
 }
 
-/* A file:// bucket is a folder: make it, so the default works at once. */
-static int make_file_bucket(const char *url, const struct ama_config *cfg)
-{
-	struct ama_store *s;
-	int rc;
-
-	if (strncmp(url, "file://", 7))
-		return 0;
-	rc = ama_store_open(&s, url, cfg, NULL);
-	if (rc < 0)
-		return rc;
-	rc = ama_store_create_bucket(s);
-	ama_store_close(s);
-	return rc;
-}
-
 static char *get_or_null(const struct ama_config *cfg, const char *section,
 			 const char *key)
 {
@@ -90,11 +73,8 @@ static int open_local(struct ama_client *c, const struct ama_config *cfg)
 		c->where.s3_region = get_or_null(cfg, "s3", "region");
 		c->where.s3_addressing = get_or_null(cfg, "s3", "addressing");
 	}
+	/* file:// folders are made by the publisher when missing */
 	rc = ama_config_get_int(cfg, "transfer", "jobs", &jobs);
-	if (rc == 0)
-		rc = make_file_bucket(c->where.remote, cfg);
-	if (rc == 0)
-		rc = make_file_bucket(c->where.staging, cfg);
 	if (rc < 0)
 		return rc;
 	repo_path = repo && *repo ? ama_client_expand_home(repo) :

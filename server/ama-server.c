@@ -17,7 +17,6 @@
 #include "lockfile.h"
 #include "prog.h"
 #include "publish.h"
-#include "store.h"
 #include "tokens.h"
 
 static const char usage_str[] =
@@ -120,22 +119,6 @@ static int token_cmd(struct server *s, int argc, char **argv)
 			       "revoke <user>");
 }
 
-/* A file:// bucket is a folder: make it if missing. */
-static int make_folder(struct server *s, const char *url)
-{
-	struct ama_store *st;
-	int rc;
-
-	if (strncmp(url, "file://", 7))
-		return 0;
-	rc = ama_store_open(&st, url, s->cfg, NULL);
-	if (rc < 0)
-		return rc;
-	rc = ama_store_create_bucket(st);
-	ama_store_close(st);
-	return rc;
-}
-
 static char *dup_or_null(const char *v)
 {
 	return v && *v ? ama_strdup(v) : NULL;
@@ -153,11 +136,8 @@ static int open_publisher(struct server *s)
 
 	if (!repo)
 		return AMA_ESETUP;
+	/* file:// folders are made by the publisher when missing */
 	rc = ama_config_get_int(s->cfg, "transfer", "jobs", &jobs);
-	if (rc == 0)
-		rc = make_folder(s, remote);
-	if (rc == 0)
-		rc = make_folder(s, staging);
 	if (rc < 0)
 		return rc;
 	memset(&o, 0, sizeof(o));

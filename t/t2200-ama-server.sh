@@ -310,7 +310,10 @@ test_expect_success 'GET .../versions' '
 	api GET "/v1/classes/imaging/assets/1/versions?max=0" &&
 	echo 400 >expect && test_cmp expect status &&
 	api GET /v1/classes/imaging/assets/2/versions &&
-	echo 404 >expect && test_cmp expect status &&
+	echo "{\"versions\":[]}" >expect && check 200 &&
+	api GET /v1/classes/imaging/assets/9/versions &&
+	echo "{\"error\":\"no such asset: imaging/9\",\"code\":\"notfound\"}" >expect &&
+	check 404 &&
 	api GET /v1/classes/imaging/assets/0/versions &&
 	echo "{\"error\":\"'"'0'"' is not an asset number\",\"code\":\"inval\"}" >expect &&
 	check 400
@@ -417,8 +420,8 @@ test_expect_success 'the request log: every write to remote was the server'"'"'s
 	PUT /remote/pre/x 403 AMASTAGE
 	EOF
 	test_cmp expect actual &&
-	grep " AMASTAGE$" "$S3_REQUESTS" | cut -d" " -f1,2 | grep -v "^PUT /staging/\|^PUT /remote/pre/x$" >other &&
-	test_must_be_empty other
+	! grep " AMASTAGE$" "$S3_REQUESTS" | cut -d" " -f1,2 |
+		grep -v "^PUT /staging/\|^PUT /remote/pre/x$"
 '
 
 test_expect_success '8 concurrent ama-commit runs: 8 versions, a linear history' '
