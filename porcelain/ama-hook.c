@@ -9,10 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <git2.h>
+
 #include "asset.h"
 #include "buf.h"
 #include "error.h"
-#include "exec.h"
 #include "index.h"
 #include "lockfile.h"
 #include "prog.h"
@@ -28,23 +29,63 @@ static const char *const hooks[] = { "pre-commit", "pre-push" };
 #define MARK "# installed by 'ama hook install'"
 #define CHAINED ".ama-chained"
 
-/* Run git with args, its stdout into out (without the final newline). */
-static int git(struct ama_buf *out, const char *a1, const char *a2,
-	       const char *a3)
+/* Show an absolute path below the working folder as git does: relative. */
+static void relative_to_cwd(struct ama_buf *p)
 {
-	const char *argv[] = { "git", a1, a2, a3, NULL };
-	struct ama_redirect o = { AMA_REDIR_BUF, -1, out };
-	struct ama_redirect n = { AMA_REDIR_NULL, -1, NULL };
-	int rc = ama_run(argv, &n, &o);
+	char *cwd = realpath(".", NULL);
+	size_t n = cwd ? strlen(cwd) : 0;
 
-	if (rc > 0)
-		return ama_error_set(AMA_ESETUP, "not in a git repository "
-				     "(git %s %s failed)", a1, a2);
-	if (rc < 0)
-		return rc;
-	while (out->len && out->s[out->len - 1] == '\n')
-		ama_buf_truncate(out, out->len - 1);
-	return 0;
+	if (cwd && !strncmp(p->s, cwd, n) && p->s[n] == '/')
+		memmove(p->s, p->s + n + 1, p->len - n);
+	p->len = strlen(p->s);
+	free(cwd);
+}
+
+/*
+ * The repository around the working folder, through libgit2: its work
+ * tree (top) and its hooks folder (core.hooksPath, as git reads it, else
+ * GIT_DIR/hooks). Either out may be NULL.
+ */
+static int find_repo(struct ama_buf *top, struct ama_buf *hookdir)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	git_buf path = GIT_BUF_INIT;
+	int rc = 0;
+
+	git_libgit2_init();
+	/* as git finds it: GIT_DIR, GIT_CEILING_DIRECTORIES, ... */
+	if (git_repository_open_ext(&repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV,
+				    NULL) < 0) {
+		rc = ama_error_set(AMA_ESETUP, "not in a git repository");
+		goto out;
+	}
+	if (git_repository_is_bare(repo)) {
+		rc = ama_error_set(AMA_ESETUP,
+				   "a bare git repository has no work tree");
+		goto out;
+	}
+	if (top)
+		ama_buf_addstr(top, git_repository_workdir(repo));
+	if (hookdir && git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    git_config_get_path(&path, cfg, "core.hooksPath") == 0) {
+		/* relative to the work tree, as git takes it for hooks */
+		if (path.ptr[0] != '/')
+			ama_buf_addstr(hookdir, git_repository_workdir(repo));
+		ama_buf_addstr(hookdir, path.ptr);
+	} else if (hookdir) {
+		ama_buf_addf(hookdir, "%shooks", git_repository_path(repo));
+	}
+	if (hookdir)
+		relative_to_cwd(hookdir);
+	while (top && top->len > 1 && top->s[top->len - 1] == '/')
+		ama_buf_truncate(top, top->len - 1);
+out:
+	git_buf_dispose(&path);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
 }
 
 static int is_ours(const char *path)
@@ -86,7 +127,7 @@ static int install(const struct ama_common *c)
 	size_t i;
 	int rc;
 
-	rc = git(&dir, "rev-parse", "--git-path", "hooks");
+	rc = find_repo(NULL, &dir);
 	if (rc < 0)
 		goto out;
 	if (mkdir(dir.s, 0755) < 0 && errno != EEXIST) {
@@ -137,7 +178,7 @@ static int uninstall(const struct ama_common *c)
 	size_t i, removed = 0;
 	int rc;
 
-	rc = git(&dir, "rev-parse", "--git-path", "hooks");
+	rc = find_repo(NULL, &dir);
 	for (i = 0; rc == 0 && i < NHOOKS; i++) {
 		ama_buf_reset(&path);
 		ama_buf_reset(&chained);
@@ -284,7 +325,7 @@ static int run_hook(const struct ama_common *c, const char *name)
 	size_t problems = 0, i;
 	int rc;
 
-	rc = git(&top, "rev-parse", "--show-toplevel", NULL);
+	rc = find_repo(&top, NULL);
 	if (rc < 0 || chdir(top.s) < 0)
 		goto out;
 	if (access(".ama", F_OK) == 0) {
