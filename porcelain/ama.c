@@ -32,6 +32,16 @@ static const struct {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+static int is_porcelain(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, cmd))
+			return 1;
+	return 0;
+}
+
 static void overview(struct ama_buf *b)
 {
 	size_t i;
@@ -214,6 +224,15 @@ static int dispatch(char **argv)
 	ama_buf_addf(&name, "ama-%s", cmd);
 	rc = *cmd && !strchr(cmd, '/') ? ama_exec_find(&prog, name.s) :
 		AMA_ENOTFOUND;
+	if (rc == AMA_ENOTFOUND && is_porcelain(cmd)) {
+		char *path = ama_exec_path();
+
+		ama_msg("'%s' is an ama command, but %s is not installed in "
+			"%s or on $PATH", cmd, name.s, path);
+		free(path);
+		ama_buf_release(&name);
+		return 2;
+	}
 	if (rc == AMA_ENOTFOUND) {
 		/* one line whatever the name holds: C-quoted as paths are */
 		if (ama_quote_needed(cmd, strlen(cmd)))

@@ -185,4 +185,11 @@ test_expect_success 'a failing stdout is a setup error' '
 	echo "ama: cannot write output: No space left on device" >expect &&
 	test_cmp expect err
 '
+test_expect_success 'a porcelain command that is not installed says so' '
+	AMA_EXEC_PATH="$TRASH_DIRECTORY/empty" PATH=/usr/bin:/bin \
+		test_exit_code 2 "$AMA_BUILD_DIR/porcelain/ama" init x 2>err &&
+	sed "s|installed in $TRASH_DIRECTORY/empty:.* or on|installed in EMPTY:LIBEXEC or on|" err >actual &&
+	echo "ama: '"'init'"' is an ama command, but ama-init is not installed in EMPTY:LIBEXEC or on \$PATH" >expect &&
+	test_cmp expect actual
+'
 test_done
