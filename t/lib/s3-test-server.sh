@@ -20,8 +20,10 @@
 #     continuation tokens use DES, which Node 17+ refuses otherwise (HTTP 500)
 #   * read-only keys and per-bucket key limits (checked after the signature),
 #     fault injection and a request log: see Environment and Faults below
-# Needs: bash, node >= 20 and npm (the npm registry), flock. No root needed
-# unless node is missing (then it tries apt-get install nodejs npm).
+# Needs: bash, node and npm (the npm registry), flock. No root needed
+# unless node is missing (then it tries apt-get install nodejs npm). With a
+# node older than 20 (Debian 12 has 18), node 20 itself is fetched from the
+# npm registry (node-linux-ARCH, pinned) into S3TS_HOME.
 #
 # Usage:
 #   s3-test-server.sh start PORT DATADIR [ACCESS_KEY [SECRET_KEY]]
@@ -96,6 +98,7 @@
 set -euo pipefail
 
 PINNED_SPEC="@20minutes/s3rver@4.0.4"
+NODE_PIN=20.19.5   # node's build from the npm registry when the system's is older than 20
 PKG_SPEC="${S3TS_PKG:-$PINNED_SPEC}"
 PKG_NAME="${PKG_SPEC%@*}"; [ -n "$PKG_NAME" ] || PKG_NAME="$PKG_SPEC"
 # t/s3/ beside this script's folder holds package.json and package-lock.json
@@ -115,8 +118,23 @@ ensure_node() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >&2 ||
             { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >&2; }
     fi
+    NODE=node
     local major; major=$(node -p 'process.versions.node.split(".")[0]')
-    [ "$major" -ge 20 ] || echo "s3-test-server: warning: node $major < 20 is untested" >&2
+    [ "$major" -lt "${S3TS_NODE_MIN:-20}" ] || return 0
+    # The package wants node >= 20; Debian 12 has 18. The npm registry
+    # carries node's own builds (node-linux-ARCH), so fetch one there.
+    local arch; case "$(uname -m)" in
+        x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;;
+    esac
+    local spec="node-linux-$arch@$NODE_PIN" dir="$S3TS_HOME/node-$NODE_PIN"
+    NODE="$dir/node_modules/node-linux-$arch/bin/node"
+    if [ ! -x "$NODE" ]; then
+        echo "s3-test-server: node $major is too old; npm install $spec into $dir" >&2
+        mkdir -p "$dir"
+        npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error "$spec" >&2 ||
+            die "npm install $spec failed"
+    fi
+    "$NODE" --version >/dev/null 2>&1 || die "$NODE does not run"
 }
 
 write_wrapper() {
@@ -514,7 +532,7 @@ start_server() {
     [ -z "${S3TS_FAULTS:-}" ] || printf '%s\n' "$S3TS_FAULTS" | tr ';' '\n' > "$data/.s3rver.faults"
     [ "${S3TS_REQLOG:-}" != 1 ] || : > "$data/.s3rver.requests"
     S3_ACCESS_KEY="$key" S3_SECRET_KEY="$secret" \
-        nohup node --openssl-legacy-provider "$S3TS_HOME/serve.js" "$PKG_NAME" 127.0.0.1 "$port" "$data" \
+        nohup "$NODE" --openssl-legacy-provider "$S3TS_HOME/serve.js" "$PKG_NAME" 127.0.0.1 "$port" "$data" \
         >"$log" 2>&1 </dev/null &
     local pid=$! deadline=$(( $(date +%s) + ${S3TS_TIMEOUT:-30} ))
     until [ -s "$data/.s3rver.port" ]; do
