@@ -204,7 +204,9 @@ static int mark(struct ama_buf *records, const char *state)
 /*
  * The seed's flow past the check: list the entries into objects, drop
  * what remote or staging holds, mark the rest staging, send it and mark
- * what the store confirmed staged.
+ * what the store confirmed staged. The index is not locked while the
+ * content travels (ama-update-index holds the lock for its whole run), so
+ * an upload killed then leaves no stale lock to stop the next one.
  */
 static int stage(struct upload *u, struct ama_buf *objects)
 {
@@ -212,12 +214,10 @@ static int stage(struct upload *u, struct ama_buf *objects)
 	const char *ls[] = { "ama-ls-files", "-z", NULL };
 	const char *exists[] = { "ama-exists", "-z", "--missing", NULL };
 	const char *put[6] = { "ama-stage-put", "-z" };
-	const char *staged[] = { "ama-update-index", "-z", "-q",
-				 "--state=staged", NULL };
 	struct ama_stage one[1] = { { ls, 0, 0 } };
 	struct ama_stage check[1] = { { exists, 0, 0 } };
-	struct ama_stage send[2] = { { put, 0, 0 }, { staged, 0, 0 } };
-	struct ama_buf missing = AMA_BUF_INIT;
+	struct ama_stage send[1] = { { put, 0, 0 } };
+	struct ama_buf missing = AMA_BUF_INIT, staged = AMA_BUF_INIT;
 	size_t k = 2;
 	int rc;
 
@@ -238,12 +238,16 @@ static int stage(struct upload *u, struct ama_buf *objects)
 	if (rc == 0 && missing.len)
 		rc = mark(&missing, "--state=staging");
 	if (rc == 0 && missing.len) {
-		rc = run(send, 2, &missing, NULL);
-		/* as mark(): an entry changed meanwhile is not a failure */
-		if (rc == 1 && send[0].status == 0)
-			rc = 0;
+		rc = run(send, 1, &missing, &staged);
+		/* what was confirmed is staged, whatever failed beside it */
+		if (staged.len) {
+			int st = mark(&staged, "--state=staged");
+
+			rc = rc ? rc : st;
+		}
 	}
 	ama_buf_release(&missing);
+	ama_buf_release(&staged);
 	return rc;
 }
 
