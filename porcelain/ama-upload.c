@@ -414,6 +414,7 @@ int main(int argc, char **argv)
 	int rc, stop = 0;
 
 	memset(&u, 0, sizeof(u));
+	u.jobs = -1;
 	ama_setprogname("ama-upload");
 	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
 			      usage_str) < 0)
@@ -421,9 +422,11 @@ int main(int argc, char **argv)
 	if (argc)
 		return ama_usage_error(&c, "ama upload takes no paths: it "
 				       "publishes every added file");
-	if (u.jobs > 1024)
+	if (u.jobs == 0 || u.jobs > 1024)
 		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
 				       u.jobs);
+	if (u.jobs < 0)
+		u.jobs = 0;	/* not given */
 	/* found now, not after the files were sent */
 	if (u.message && !ama_wire_utf8_valid(u.message, strlen(u.message)))
 		return ama_usage_error(&c, "the message is not valid UTF-8");

@@ -72,6 +72,14 @@ test_expect_success 'a message that is not UTF-8 is a usage error' '
 	EOF
 	test_cmp expect err
 '
+test_expect_success '-j counts from 1' '
+	test_exit_code 2 ama upload -j 0 2>err &&
+	cat >expect <<-EOF &&
+	ama-upload: -j wants 1 to 1024, not 0
+	ama-upload: usage: $usage
+	EOF
+	test_cmp expect err
+'
 test_expect_success 'outside an asset' '
 	test_exit_code 2 ama upload 2>err &&
 	echo "ama-upload: not inside an ama asset (no .ama in this folder or any parent); run '"'"'ama init CLASS'"'"' first" >expect &&
@@ -467,6 +475,23 @@ test_expect_success 'a staging bucket that cannot be used: the stage'"'"'s exit 
 	rm "$STORE/staging" && mv "$STORE/staging.away" "$STORE/staging" &&
 	test_must_be_empty out &&
 	echo "ama-exists: no such folder: $STORE/staging" >expect &&
+	test_cmp expect err
+'
+test_expect_success 'ama versions: the first line of a message, control bytes as ?' '
+	cd asset &&
+	ama upload -q -m "$(printf "tab\there, escape \033[31m\nsecond line")" &&
+	versions -n 1 >actual &&
+	echo "* 0.0.7    TIME  tester  tab?here, escape ?[31m ..." >expect &&
+	test_cmp expect actual
+'
+test_expect_success 'ama versions of an asset numbered but never published: exit 1' '
+	cd empty &&
+	PATH="$AMA_BUILD_DIR/t/helper:$PATH" &&
+	ama-client-tool record --create imaging &&
+	ama-client-tool config asset.seq $(ama-client-tool asset-create imaging) &&
+	test_exit_code 1 ama versions >out 2>err &&
+	test_must_be_empty out &&
+	echo "ama-versions: no versions yet: imaging/3 has none" >expect &&
 	test_cmp expect err
 '
 test_done
