@@ -22,7 +22,7 @@
 #include "walk.h"
 
 static const char usage_str[] =
-	"ama hook (install | uninstall | run <hook>) [-q | --quiet]";
+	"ama hook (install | uninstall | run <hook>) [-q | --quiet] [-j <n>]";
 
 static const char *const hooks[] = { "pre-commit", "pre-push" };
 #define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))

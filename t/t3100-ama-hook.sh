@@ -2,7 +2,7 @@
 test_description='ama hook: git hooks refuse a commit or push while an asset holds unpublished files'
 . ./test-lib.sh
 
-usage='ama hook (install | uninstall | run <hook>) [-q | --quiet]'
+usage='ama hook (install | uninstall | run <hook>) [-q | --quiet] [-j <n>]'
 
 test_expect_success 'an unknown subcommand is a usage error' '
 	test_exit_code 2 ama hook frob 2>err &&
