@@ -14,6 +14,7 @@
 #include "exec.h"
 #include "index.h"
 #include "meta.h"
+#include "metasync.h"
 #include "prog.h"
 #include "settings.h"
 #include "shellquote.h"
@@ -274,79 +275,25 @@ static int commit(struct upload *u, struct ama_buf *objects,
 	return rc;
 }
 
-struct pending {
-	struct ama_version *v;
-	size_t n, alloc;
-	int has_local;
-	struct ama_version local;	/* the newest version .ama/meta holds */
-};
-
-static int collect(const struct ama_meta_version *v, void *ctx)
-{
-	struct pending *p = ctx;
-
-	if (p->has_local && ama_version_cmp(&v->version, &p->local) <= 0)
-		return 1;	/* the rest is known */
-	if (p->n == p->alloc) {
-		p->alloc = p->alloc ? 2 * p->alloc : 8;
-		p->v = ama_realloc(p->v, p->alloc * sizeof(*p->v));
-	}
-	p->v[p->n++] = v->version;
-	return 0;
-}
-
 /*
- * Bring .ama/meta up to date: every version the server has that the
- * asset's own repository lacks, oldest first, and its HEAD at the version
- * the work tree is at, so that `git --git-dir=.ama/meta log` shows the
- * history. A failure here is reported, not fatal: the version is
- * published whatever happens to this copy.
+ * Bring .ama/meta up to date, its HEAD at the new version, so that `git
+ * --git-dir=.ama/meta log` shows the history. A failure here is reported,
+ * not fatal: the version is published whatever happens to this copy.
  */
 static void sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
 		      const char *version)
 {
-	struct pending p = { NULL, 0, 0, 0, { 0, 0, 0 } };
-	struct ama_meta_version head, at;
 	struct ama_meta *meta = NULL;
-	struct ama_buf text = AMA_BUF_INIT;
-	struct ama_version want;
-	int rc = ama_meta_open(&meta, ".ama/meta", AMA_META_CREATE);
+	struct ama_version v;
+	int rc = ama_version_parse(&v, version);
 
-	memset(&head, 0, sizeof(head));
-	memset(&at, 0, sizeof(at));
-	if (rc == 0) {
-		rc = ama_meta_head(meta, &head, class, seq);
-		p.has_local = rc == 0;
-		p.local = head.version;
-		rc = rc == AMA_ENOTFOUND ? 0 : rc;
-	}
 	if (rc == 0)
-		rc = ama_client_versions(cl, class, seq, 0, collect, &p);
-	while (rc >= 0 && p.n) {
-		struct ama_manifest m;
-
-		ama_buf_reset(&text);
-		rc = ama_client_manifest(cl, class, seq, &p.v[--p.n], &text);
-		if (rc == 0)
-			rc = ama_manifest_parse(&m, text.s, text.len);
-		if (rc == 0) {
-			rc = ama_meta_write(meta, NULL, &m, NULL);
-			ama_manifest_release(&m);
-		}
-	}
-	if (rc >= 0)
-		rc = ama_version_parse(&want, version);
-	if (rc >= 0)
-		rc = ama_meta_find_version(meta, &at, class, seq, &want);
-	if (rc >= 0)
-		rc = ama_meta_set_head(meta, &at);
+		rc = ama_meta_open(&meta, ".ama/meta", AMA_META_CREATE);
+	if (rc == 0)
+		rc = ama_metasync_pull(meta, cl, class, seq, &v);
 	if (rc < 0)
 		ama_msg_path(".ama/meta", "not updated: %s", ama_error_msg());
-	ama_meta_version_release(&head);
-	ama_meta_version_release(&at);
 	ama_meta_close(meta);
-	ama_buf_release(&text);
-	free(p.v);
 }
 
 /* [asset] seq into *seq: 0, 1 when it is not set yet, or AMA_ESETUP. */
