@@ -378,12 +378,13 @@ int main(int argc, char **argv)
 	if (u.message && !ama_wire_utf8_valid(u.message, strlen(u.message)))
 		return ama_usage_error(&c, "the message is not valid UTF-8");
 	u.c = &c;
-	rc = ama_asset_find(&u.asset);
+	/* before chdir: a relative $AMA_EXEC_PATH is the user's */
+	rc = ama_exec_setup_path();
+	if (rc == 0)
+		rc = ama_asset_find(&u.asset);
 	if (rc == 0 && chdir(u.asset.root) < 0)
 		rc = ama_error_setp_errno(AMA_ESETUP, u.asset.root,
 					  "cannot enter");
-	if (rc == 0)
-		rc = ama_exec_setup_path();
 	if (rc == 0)
 		rc = ama_config_load(&u.cfg, ".ama/config");
 	if (rc < 0)
@@ -453,8 +454,9 @@ done:
 	rc = 0;
 	goto out;
 setup_error:
-	rc = ama_report(NULL);
-	rc = rc == 1 ? 1 : 2;
+	/* the asset, its configuration, the server, the stores: setup */
+	ama_report(NULL);
+	rc = 2;
 out:
 	ama_client_close(cl);
 	ama_index_free(u.idx);

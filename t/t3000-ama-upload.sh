@@ -494,4 +494,28 @@ test_expect_success 'ama versions of an asset numbered but never published: exit
 	echo "ama-versions: no versions yet: imaging/3 has none" >expect &&
 	test_cmp expect err
 '
+test_expect_success 'a server that cannot be reached: exit 2, nothing sent' '
+	cd asset &&
+	printf "unreachable" >far && ama add -q far &&
+	mkdir -p "$HOME/.config/ama" && echo ama_x >"$HOME/.config/ama/token" &&
+	chmod 600 "$HOME/.config/ama/token" &&
+	test_when_finished "rm -f \"\$HOME/.config/ama/token\"" &&
+	store_files >before &&
+	test_exit_code 2 env AMA_SERVER_URL=http://127.0.0.1:1 \
+		AMA_SERVER_RETRIES=1 ama upload -m x >out 2>err &&
+	test_must_be_empty out &&
+	echo "ama-upload: cannot connect to http://127.0.0.1:1: Connection refused" >expect &&
+	test_cmp expect err &&
+	store_files >after &&
+	test_cmp before after
+'
+test_expect_success 'run directly from a subfolder, a relative AMA_EXEC_PATH is the user'"'"'s' '
+	cd asset/d &&
+	rm -f ../../spy.args &&
+	AMA_EXEC_PATH="../../spy:$AMA_EXEC_PATH" ama-upload -m direct >out 2>err &&
+	echo "published imaging/1 version 0.0.8" >expect &&
+	test_cmp expect out &&
+	printf "%s\n" -z >expect &&
+	test_cmp expect ../../spy.args
+'
 test_done
