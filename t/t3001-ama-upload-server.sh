@@ -98,15 +98,16 @@ line" &&
 	printf "[asset]\nclass = imaging\n" >expect &&
 	test_cmp expect .ama/config
 '
-test_expect_success 'a deleted file stops the upload before anything is asked' '
+test_expect_success 'a deleted and a modified file stop the upload before anything is asked' '
 	cd asset &&
-	mark && mv -- -dash ../keep &&
+	mark && mv -- -dash ../keep && printf "PLAIN" >plain &&
 	test_exit_code 1 ama upload -m x >out 2>err &&
-	mv ../keep ./-dash &&
+	mv ../keep ./-dash && printf "plain" >plain &&
 	test_must_be_empty out &&
 	cat >expect <<-\EOF &&
 	ama-upload: -dash: deleted; run: ama remove ./-dash
-	ama-upload: nothing sent: 1 deleted, 0 modified; fix them first
+	ama-upload: plain: modified since added; run: ama add plain
+	ama-upload: nothing sent: 1 deleted, 1 modified; fix them first
 	EOF
 	test_cmp expect err &&
 	since >actual &&
