@@ -22,7 +22,7 @@
 #include "walk.h"
 
 static const char usage_str[] =
-	"ama hook (install | uninstall | run <hook>) [-q | --quiet]";
+	"ama hook (install | uninstall | run <hook>) [-q | --quiet] [-j <n>]";
 
 static const char *const hooks[] = { "pre-commit", "pre-push" };
 #define NHOOKS (sizeof(hooks) / sizeof(hooks[0]))
@@ -98,6 +98,19 @@ static int is_ours(const char *path)
 	return ours;
 }
 
+/* Append s as one word for any POSIX sh: '...', each ' as '\''. */
+static void add_sh_word(struct ama_buf *b, const char *s)
+{
+	ama_buf_addch(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			ama_buf_addstr(b, "'\\''");
+		else
+			ama_buf_addch(b, *s);
+	}
+	ama_buf_addch(b, '\'');
+}
+
 /*
  * The hook: the hook it replaced runs first (with the same arguments and
  * stdin), then ama checks the assets. ama is looked up on $PATH, else
@@ -116,7 +129,9 @@ static void hook_text(struct ama_buf *b, const char *name, const char *self)
 		"if command -v ama >/dev/null 2>&1; then\n"
 		"\texec ama hook run %s\n"
 		"fi\n"
-		"exec '%s' run %s\n", name, name, name, self, name);
+		"exec ", name, name, name);
+	add_sh_word(b, self);
+	ama_buf_addf(b, " run %s\n", name);
 }
 
 static int install(const struct ama_common *c)

@@ -14,9 +14,12 @@
 #include "exec.h"
 #include "index.h"
 #include "meta.h"
+#include "metasync.h"
 #include "prog.h"
 #include "settings.h"
+#include "shellquote.h"
 #include "verify.h"
+#include "wire.h"
 
 static const char usage_str[] =
 	"ama upload [-m <message>] [-q | --quiet] [-j <n>]";
@@ -24,8 +27,11 @@ static const char usage_str[] =
 struct upload {
 	struct ama_common *c;
 	const char *message;
+	int jobs;			/* -j, or 0: [transfer] jobs */
+	struct ama_asset asset;		/* as found: paths are shown from here */
 	struct ama_config *cfg;		/* merged, with [class] applied */
 	const char *class;
+	struct ama_index *idx;		/* as checked */
 	size_t deleted, modified, failed;
 };
 
@@ -48,67 +54,117 @@ static int record(const char *const kv[][3], size_t n,
 	return rc;
 }
 
+/* "PATH: why; run: ama FIX FILE", FILE as the user typed it from here. */
+static void refuse(struct upload *u, const char *rootrel, const char *why,
+		   const char *fix)
+{
+	struct ama_buf shown = AMA_BUF_INIT, word = AMA_BUF_INIT;
+
+	ama_asset_display(&shown, &u->asset, rootrel);
+	if (fix) {
+		ama_quote_shell(&word, shown.s);
+		ama_msg_path(shown.s, "%s; run: ama %s %s", why, fix, word.s);
+	} else {
+		ama_msg_path(shown.s, "%s", why);
+	}
+	ama_buf_release(&shown);
+	ama_buf_release(&word);
+}
+
 static int checked(const struct ama_verify_result *r, void *ctx)
 {
 	struct upload *u = ctx;
-	struct ama_buf fix = AMA_BUF_INIT;
 
 	switch (r->verdict) {
 	case AMA_VERDICT_DELETED:
-		ama_buf_addstr(&fix, "ama remove ");
-		ama_quote_path(&fix, r->entry->path, r->entry->path_len);
-		ama_msg_path(r->entry->path, "deleted; run: %s", fix.s);
+		refuse(u, r->entry->path, "deleted", "remove");
 		u->deleted++;
 		break;
 	case AMA_VERDICT_MODIFIED:
-		ama_buf_addstr(&fix, "ama add ");
-		ama_quote_path(&fix, r->entry->path, r->entry->path_len);
-		ama_msg_path(r->entry->path, "modified since added; run: %s",
-			     fix.s);
+		refuse(u, r->entry->path, "modified since added", "add");
 		u->modified++;
 		break;
 	case AMA_VERDICT_ERROR:
-		ama_msg_path(r->entry->path, "%s", r->msg);
+		refuse(u, r->entry->path, r->msg, NULL);
 		u->failed++;
 		break;
 	default:
 		break;
 	}
-	ama_buf_release(&fix);
 	return 0;
 }
 
 /*
  * Every added file must be as it was added: a deleted one stops the
- * upload (ama remove FILE), a modified one too (ama add FILE). Returns the
- * number of entries, or a negative code; *stop is set when one failed.
+ * upload (ama remove FILE), a modified one too (ama add FILE). The index
+ * stays loaded in u->idx. Returns the number of entries, or a negative
+ * code; *stop is set when some file is not as added.
  */
 static int check_files(struct upload *u, int *stop)
 {
 	struct ama_refresh_list refresh = AMA_REFRESH_LIST_INIT;
 	struct ama_verify_opts o;
-	struct ama_index *idx = NULL;
-	int rc = ama_index_load(&idx, ".ama/index");
+	int rc = ama_index_load(&u->idx, ".ama/index");
 
 	if (rc < 0)
 		return rc;
 	memset(&o, 0, sizeof(o));
-	o.jobs = u->c->jobs;
+	o.jobs = u->jobs > 0 ? u->jobs : ama_online_cpus();
 	o.fn = checked;
 	o.ctx = u;
 	o.refresh = &refresh;
-	rc = ama_verify_run(idx, &o);
+	rc = ama_verify_run(u->idx, &o);
+	/* a refresh only spares the next check a rehash: no failure here */
 	if (rc == 0 && refresh.n)
 		ama_verify_refresh(".ama/index", &refresh);
 	if (rc == 0)
-		rc = (int)ama_index_count(idx);
+		rc = (int)ama_index_count(u->idx);
 	*stop = u->deleted || u->modified || u->failed;
 	ama_refresh_list_release(&refresh);
-	ama_index_free(idx);
 	return rc;
 }
 
-/* Run a pipeline of plumbing; a failing stage has printed its reason. */
+/*
+ * Is the asset, as checked, the version .ama/config says it is at, every
+ * entry published? Then there is nothing to send and nothing to ask:
+ * .ama/meta holds that version's objects. Any doubt (no version, no
+ * .ama/meta, an entry not committed) says no, and the flow runs.
+ */
+static int unchanged(struct upload *u, uint64_t seq, const char *version)
+{
+	struct ama_objlist mine = AMA_OBJLIST_INIT, theirs = AMA_OBJLIST_INIT;
+	struct ama_meta_version v;
+	struct ama_meta *meta = NULL;
+	struct ama_version want;
+	struct ama_index_entry *e;
+	size_t n, i;
+	int same = 0;
+
+	memset(&v, 0, sizeof(v));
+	if (!version || ama_version_parse(&want, version) < 0)
+		return 0;
+	e = ama_index_entries(u->idx, &n);
+	for (i = 0; i < n; i++)
+		if (e[i].state != AMA_STATE_COMMITTED)
+			return 0;
+	for (i = 0; i < n; i++)
+		ama_objlist_add(&mine, &e[i].md5, e[i].st.size, e[i].path,
+				e[i].path_len);
+	if (ama_meta_open(&meta, ".ama/meta", 0) == 0 &&
+	    ama_meta_find_version(meta, &v, u->class, seq, &want) == 0 &&
+	    ama_meta_read_objects(meta, &theirs, &v) == 0)
+		same = ama_objlist_equal(&mine, &theirs);
+	ama_meta_version_release(&v);
+	ama_meta_close(meta);
+	ama_objlist_release(&mine);
+	ama_objlist_release(&theirs);
+	return same;
+}
+
+/*
+ * Run a pipeline of plumbing; a failing stage has printed its reason.
+ * Returns 0 or the failed stage's exit status (2 if none could start).
+ */
 static int run(struct ama_stage *st, size_t n, struct ama_buf *in,
 	       struct ama_buf *out)
 {
@@ -132,118 +188,139 @@ static int run(struct ama_stage *st, size_t n, struct ama_buf *in,
 	return rc < 0 ? 2 : rc;
 }
 
-/* Send what neither bucket holds; mark the entries staged. */
+/*
+ * Mark the entries of records as in state. ama-update-index -q passes
+ * over an entry added again or removed since it was listed (its exit
+ * status 1): that entry keeps the state its new content has.
+ */
+static int mark(struct ama_buf *records, const char *state)
+{
+	const char *argv[] = { "ama-update-index", "-z", "-q", state, NULL };
+	struct ama_stage one[1] = { { argv, 0, 0 } };
+	int rc = run(one, 1, records, NULL);
+
+	return rc == 1 ? 0 : rc;
+}
+
+/*
+ * The seed's flow past the check: list the entries into objects, drop
+ * what remote or staging holds, mark the rest staging, send it and mark
+ * what the store confirmed staged. The index is not locked while the
+ * content travels (ama-update-index holds the lock for its whole run), so
+ * an upload killed then leaves no stale lock to stop the next one.
+ */
 static int stage(struct upload *u, struct ama_buf *objects)
 {
 	char jobs[32];
 	const char *ls[] = { "ama-ls-files", "-z", NULL };
 	const char *exists[] = { "ama-exists", "-z", "--missing", NULL };
-	const char *put[] = { "ama-stage-put", "-z", "-j", jobs,
-			      u->c->quiet ? "-q" : NULL, NULL };
-	const char *mark[] = { "ama-update-index", "-z", "-q",
-			       "--state=staged", NULL };
+	const char *put[6] = { "ama-stage-put", "-z" };
 	struct ama_stage one[1] = { { ls, 0, 0 } };
-	struct ama_stage chain[3] = { { exists, 0, 0 }, { put, 0, 0 },
-				      { mark, 0, 0 } };
+	struct ama_stage check[1] = { { exists, 0, 0 } };
+	struct ama_stage send[1] = { { put, 0, 0 } };
+	struct ama_buf missing = AMA_BUF_INIT, staged = AMA_BUF_INIT;
+	size_t k = 2;
 	int rc;
 
-	snprintf(jobs, sizeof(jobs), "%d", u->c->jobs);
-	/* one listing feeds staging, the commit and the final marking */
+	/* ama-stage-put draws its progress unless quiet */
+	if (u->c->quiet)
+		put[k++] = "-q";
+	/* without -j, [transfer] jobs says how many transfers run at once */
+	if (u->jobs) {
+		snprintf(jobs, sizeof(jobs), "%d", u->jobs);
+		put[k++] = "-j";
+		put[k++] = jobs;
+	}
+	put[k] = NULL;
+	/* one listing feeds the lookup, the commit and the final marking */
 	rc = run(one, 1, NULL, objects);
-	if (rc)
-		return rc;
-	return run(chain, 3, objects, NULL);
+	if (rc == 0)
+		rc = run(check, 1, objects, &missing);
+	if (rc == 0 && missing.len)
+		rc = mark(&missing, "--state=staging");
+	if (rc == 0 && missing.len) {
+		rc = run(send, 1, &missing, &staged);
+		/* what was confirmed is staged, whatever failed beside it */
+		if (staged.len) {
+			int st = mark(&staged, "--state=staged");
+
+			rc = rc ? rc : st;
+		}
+	}
+	ama_buf_release(&missing);
+	ama_buf_release(&staged);
+	return rc;
 }
 
-/* Publish the listed objects; version gets what ama-commit printed. */
+/*
+ * Publish the listed objects; version gets what ama-commit printed. The
+ * entries become committed.
+ */
 static int commit(struct upload *u, struct ama_buf *objects,
 		  struct ama_buf *version)
 {
 	const char *argv[] = { "ama-commit", "-z", "-m",
 			       u->message ? u->message : "", NULL };
-	const char *mark[] = { "ama-update-index", "-z", "-q",
-			       "--state=committed", NULL };
 	struct ama_stage one[1] = { { argv, 0, 0 } };
-	struct ama_stage two[1] = { { mark, 0, 0 } };
 	int rc = run(one, 1, objects, version);
 
 	while (version->len && version->s[version->len - 1] == '\n')
 		ama_buf_truncate(version, version->len - 1);
+	if (rc == 0 && !version->len) {
+		ama_msg("ama-commit printed no version");
+		rc = 2;
+	}
 	if (rc == 0)
-		rc = run(two, 1, objects, NULL);
+		rc = mark(objects, "--state=committed");
 	return rc;
 }
 
-struct pending {
-	struct ama_version *v;
-	size_t n, alloc;
-	int has_local;
-	struct ama_version local;	/* the newest version .ama/meta holds */
-};
-
-static int collect(const struct ama_meta_version *v, void *ctx)
+/*
+ * Bring .ama/meta up to date, its HEAD at the new version, so that `git
+ * --git-dir=.ama/meta log` shows the history. A failure here is reported,
+ * not fatal: the version is published whatever happens to this copy.
+ */
+static void sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
+		      const char *version)
 {
-	struct pending *p = ctx;
+	struct ama_meta *meta = NULL;
+	struct ama_version v;
+	int rc = ama_version_parse(&v, version);
 
-	if (p->has_local && ama_version_cmp(&v->version, &p->local) <= 0)
-		return 1;	/* the rest is known */
-	if (p->n == p->alloc) {
-		p->alloc = p->alloc ? 2 * p->alloc : 8;
-		p->v = ama_realloc(p->v, p->alloc * sizeof(*p->v));
-	}
-	p->v[p->n++] = v->version;
+	if (rc == 0)
+		rc = ama_meta_open(&meta, ".ama/meta", AMA_META_CREATE);
+	if (rc == 0)
+		rc = ama_metasync_pull(meta, cl, class, seq, &v);
+	if (rc < 0)
+		ama_msg_path(".ama/meta", "not updated: %s", ama_error_msg());
+	ama_meta_close(meta);
+}
+
+/* [asset] seq into *seq: 0, 1 when it is not set yet, or AMA_ESETUP. */
+static int asset_seq(const struct upload *u, uint64_t *seq)
+{
+	const char *s = ama_config_get(u->cfg, "asset", "seq");
+	char *end;
+
+	if (!s || !*s)
+		return 1;
+	*seq = strtoull(s, &end, 10);
+	if (*end || !*seq || *s < '1' || *s > '9')
+		return ama_error_setp(AMA_ESETUP, ".ama/config",
+				      "[asset] seq: '%s' is not an asset "
+				      "number", s);
 	return 0;
 }
 
 /*
- * Bring .ama/meta up to date: every version the server has that the
- * asset's own repository lacks, oldest first, so `git --git-dir=.ama/meta
- * log` shows the history. A failure here is reported, not fatal: the
- * version is published whatever happens to this copy.
+ * The class (created by the server on first use) and the asset's number
+ * (given by the server the first time), kept in .ama/config with what the
+ * server says of where the class's content lives.
  */
-static void sync_meta(struct ama_client *cl, const char *class, uint64_t seq)
-{
-	struct pending p = { NULL, 0, 0, 0, { 0, 0, 0 } };
-	struct ama_meta_version head;
-	struct ama_meta *meta = NULL;
-	struct ama_buf text = AMA_BUF_INIT;
-	int rc = ama_meta_open(&meta, ".ama/meta", AMA_META_CREATE);
-
-	memset(&head, 0, sizeof(head));
-	if (rc == 0) {
-		rc = ama_meta_head(meta, &head, class, seq);
-		p.has_local = rc == 0;
-		p.local = head.version;
-		rc = rc == AMA_ENOTFOUND ? 0 : rc;
-	}
-	if (rc == 0)
-		rc = ama_client_versions(cl, class, seq, 0, collect, &p);
-	while (rc >= 0 && p.n) {
-		struct ama_manifest m;
-
-		ama_buf_reset(&text);
-		rc = ama_client_manifest(cl, class, seq, &p.v[--p.n], &text);
-		if (rc == 0)
-			rc = ama_manifest_parse(&m, text.s, text.len);
-		if (rc == 0) {
-			rc = ama_meta_write(meta, NULL, &m, NULL);
-			ama_manifest_release(&m);
-		}
-	}
-	if (rc < 0)
-		ama_msg_path(".ama/meta", "not updated: %s", ama_error_msg());
-	ama_meta_version_release(&head);
-	ama_meta_close(meta);
-	ama_buf_release(&text);
-	free(p.v);
-}
-
-/* Class and asset number, asked of the server once and kept in .ama/config. */
 static int ensure_asset(struct upload *u, struct ama_client *cl,
 			uint64_t *seq)
 {
 	struct ama_client_class k;
-	const char *s = ama_config_get(u->cfg, "asset", "seq");
 	char buf[32];
 	int rc;
 
@@ -252,17 +329,10 @@ static int ensure_asset(struct upload *u, struct ama_client *cl,
 	if (rc == 0)
 		rc = record(NULL, 0, &k);
 	ama_client_class_release(&k);
-	if (rc < 0)
+	if (rc == 0)
+		rc = asset_seq(u, seq);
+	if (rc != 1)
 		return rc;
-	if (s) {
-		char *end;
-
-		*seq = strtoull(s, &end, 10);
-		if (*end || !*seq)
-			return ama_error_set(AMA_ESETUP,
-				"[asset] seq: '%s' is not an asset number", s);
-		return 0;
-	}
 	rc = ama_client_asset_create(cl, u->class, seq);
 	if (rc < 0)
 		return rc;
@@ -280,9 +350,9 @@ int main(int argc, char **argv)
 	struct upload u;
 	struct ama_option opts[] = {
 		AMA_OPT_STRING('m', "message", &u.message),
+		AMA_OPT_INT('j', "jobs", &u.jobs),
 		AMA_OPT_END
 	};
-	struct ama_asset asset;
 	struct ama_client *cl = NULL;
 	struct ama_buf objects = AMA_BUF_INIT, version = AMA_BUF_INIT;
 	const char *before;
@@ -291,21 +361,30 @@ int main(int argc, char **argv)
 	int rc, stop = 0;
 
 	memset(&u, 0, sizeof(u));
+	u.jobs = -1;
 	ama_setprogname("ama-upload");
-	if (ama_parse_options(&argc, &argv, opts,
-			      AMA_COMMON_QUIET | AMA_COMMON_JOBS, &c,
+	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
 			      usage_str) < 0)
 		return 2;
 	if (argc)
 		return ama_usage_error(&c, "ama upload takes no paths: it "
 				       "publishes every added file");
+	if (u.jobs == 0 || u.jobs > 1024)
+		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
+				       u.jobs);
+	if (u.jobs < 0)
+		u.jobs = 0;	/* not given */
+	/* found now, not after the files were sent */
+	if (u.message && !ama_wire_utf8_valid(u.message, strlen(u.message)))
+		return ama_usage_error(&c, "the message is not valid UTF-8");
 	u.c = &c;
-	rc = ama_asset_find(&asset);
-	if (rc == 0 && chdir(asset.root) < 0)
-		rc = ama_error_setp_errno(AMA_ESETUP, asset.root,
-					  "cannot enter");
+	/* before chdir: a relative $AMA_EXEC_PATH is the user's */
+	rc = ama_exec_setup_path();
 	if (rc == 0)
-		rc = ama_exec_setup_path();
+		rc = ama_asset_find(&u.asset);
+	if (rc == 0 && chdir(u.asset.root) < 0)
+		rc = ama_error_setp_errno(AMA_ESETUP, u.asset.root,
+					  "cannot enter");
 	if (rc == 0)
 		rc = ama_config_load(&u.cfg, ".ama/config");
 	if (rc < 0)
@@ -321,9 +400,13 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		goto setup_error;
 	if (stop) {
-		ama_msg("nothing sent: %zu deleted, %zu modified%s; fix them "
-			"first", u.deleted, u.modified,
-			u.failed ? ", some unreadable" : "");
+		if (u.failed)
+			ama_msg("nothing sent: %zu deleted, %zu modified, %zu "
+				"unreadable; fix them first", u.deleted,
+				u.modified, u.failed);
+		else
+			ama_msg("nothing sent: %zu deleted, %zu modified; fix "
+				"them first", u.deleted, u.modified);
 		rc = 1;
 		goto out;
 	}
@@ -334,6 +417,13 @@ int main(int argc, char **argv)
 	}
 	before = ama_config_get(u.cfg, "asset", "version");
 	was = before ? ama_strdup(before) : NULL;
+	rc = asset_seq(&u, &seq);
+	if (rc < 0)
+		goto setup_error;
+	if (rc == 0 && unchanged(&u, seq, was)) {
+		ama_buf_addstr(&version, was);
+		goto done;
+	}
 	rc = ama_client_open(&cl, u.cfg);
 	if (rc == 0)
 		rc = ensure_asset(&u, cl, &seq);
@@ -351,7 +441,8 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0)
 		goto setup_error;
-	sync_meta(cl, u.class, seq);
+	sync_meta(cl, u.class, seq, version.s);
+done:
 	if (!c.quiet) {
 		if (was && !strcmp(was, version.s))
 			printf("nothing to publish: %s/%llu is at version %s\n",
@@ -363,11 +454,14 @@ int main(int argc, char **argv)
 	rc = 0;
 	goto out;
 setup_error:
-	rc = ama_report(NULL);
-	rc = rc == 1 ? 1 : 2;
+	/* the asset, its configuration, the server, the stores: setup */
+	ama_report(NULL);
+	rc = 2;
 out:
 	ama_client_close(cl);
+	ama_index_free(u.idx);
 	ama_config_free(u.cfg);
+	ama_asset_release(&u.asset);
 	ama_buf_release(&objects);
 	ama_buf_release(&version);
 	free(was);

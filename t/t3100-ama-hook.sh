@@ -2,7 +2,7 @@
 test_description='ama hook: git hooks refuse a commit or push while an asset holds unpublished files'
 . ./test-lib.sh
 
-usage='ama hook (install | uninstall | run <hook>) [-q | --quiet]'
+usage='ama hook (install | uninstall | run <hook>) [-q | --quiet] [-j <n>]'
 
 test_expect_success 'an unknown subcommand is a usage error' '
 	test_exit_code 2 ama hook frob 2>err &&
@@ -131,5 +131,23 @@ test_expect_success 'an asset at the top of the work tree is checked too' '
 	ama-hook: pre-commit refused: 1 file in ama assets is not published (git commit --no-verify skips this check)
 	EOF
 	test_cmp expect err
+'
+test_expect_success 'without ama on PATH the hook runs ama-hook from where it was installed' '
+	mkdir "bin'"'"'q" && cp "$AMA_BUILD_DIR/porcelain/ama-hook" "bin'"'"'q/" &&
+	git init -q quoted &&
+	(cd quoted && git config user.name t && git config user.email t@e &&
+	 ama init -q q && printf z >z.bin && ama add -q z.bin &&
+	 printf ".ama/\n" >.gitignore && git add .gitignore &&
+	 "../bin'"'"'q/ama-hook" install -q &&
+	 PATH=/usr/bin:/bin && export PATH &&
+	 test_exit_code 1 git commit -q -m x 2>../err) &&
+	cat >expect <<-\EOF &&
+	ama-hook: z.bin: not published; run: ama upload
+	ama-hook: pre-commit refused: 1 file in ama assets is not published (git commit --no-verify skips this check)
+	EOF
+	test_cmp expect err &&
+	word=$(sed -n "s/^exec \(.*\) run pre-commit\$/\1/p" quoted/.git/hooks/pre-commit) &&
+	eval "set -- $word" && test $# = 1 &&
+	test "$1" = "$TRASH_DIRECTORY/bin'"'"'q/ama-hook"
 '
 test_done
