@@ -16,8 +16,16 @@ export AMA_EXEC_PATH PATH XDG_DATA_HOME XDG_CONFIG_HOME
 mkdir -p "$demo/asset"
 cd "$demo/asset"
 
+# show a command as it would be typed, then run it
 run() {
-	printf '\n$ %s\n' "$*"
+	printf '\n$'
+	for arg; do
+		case "$arg" in
+		*[!A-Za-z0-9._/=-]*) printf " '%s'" "$arg" ;;
+		*) printf ' %s' "$arg" ;;
+		esac
+	done
+	printf '\n'
 	"$@"
 }
 
