@@ -2,11 +2,6 @@
 test_description='ama-stat-record: the stat record of each path'
 . ./test-lib.sh
 
-# fields of path as stat(1) sees them: size mtime_ns ctime_ns ino nlink
-fields() {
-	stat -c '%s %.9Y %.9Z %i %h' -- "$1" | sed 's/\.//g'
-}
-
 test_expect_code 2 'an unknown option is a usage error' '
 	ama-stat-record --bogus 2>err
 '
@@ -33,7 +28,7 @@ test_expect_success 'setup' '
 	ln d/b d/b-link
 '
 test_expect_success 'one record per operand, fields as stat(1) has them' '
-	printf "%s\t%s\n" "$(fields a)" a "$(fields d/b)" d/b >expect &&
+	printf "%s\t%s\n" "$(stat_fields a)" a "$(stat_fields d/b)" d/b >expect &&
 	ama-stat-record a d/b >out &&
 	test_cmp expect out
 '
@@ -45,18 +40,18 @@ test_expect_success 'nlink counts hard links' '
 '
 test_expect_success 'paths on stdin when there are no operands' '
 	printf "a\nd/b\n" | ama-stat-record >out &&
-	printf "%s\t%s\n" "$(fields a)" a "$(fields d/b)" d/b >expect &&
+	printf "%s\t%s\n" "$(stat_fields a)" a "$(stat_fields d/b)" d/b >expect &&
 	test_cmp expect out
 '
 test_expect_success '--stdin and "-" read stdin too' '
 	printf "a\n" | ama-stat-record --stdin >out1 &&
 	printf "a\n" | ama-stat-record - >out2 &&
-	printf "%s\t%s\n" "$(fields a)" a >expect &&
+	printf "%s\t%s\n" "$(stat_fields a)" a >expect &&
 	test_cmp expect out1 && test_cmp expect out2
 '
 test_expect_success '-z reads and writes NUL-terminated records' '
 	printf "a\0d/b\0" | ama-stat-record -z >out &&
-	printf "%s\t%s\0" "$(fields a)" a "$(fields d/b)" d/b >expect &&
+	printf "%s\t%s\0" "$(stat_fields a)" a "$(stat_fields d/b)" d/b >expect &&
 	cmp expect out
 '
 
@@ -74,14 +69,14 @@ test_expect_success 'awkward names are C-quoted without -z' '
 	ama-stat-record "tab	name" "new
 line" "quo\"te" "back\\slash" -- -dash "$(printf "latin1-\351")" "sp ace" >out &&
 	{
-		printf "%s\t%s\n" "$(fields "tab	name")" "\"tab\\tname\"" &&
-		printf "%s\t%s\n" "$(fields "new
+		printf "%s\t%s\n" "$(stat_fields "tab	name")" "\"tab\\tname\"" &&
+		printf "%s\t%s\n" "$(stat_fields "new
 line")" "\"new\\nline\"" &&
-		printf "%s\t%s\n" "$(fields "quo\"te")" "\"quo\\\"te\"" &&
-		printf "%s\t%s\n" "$(fields "back\\slash")" "\"back\\\\slash\"" &&
-		printf "%s\t%s\n" "$(fields -dash)" -dash &&
-		printf "%s\t%s\n" "$(fields "$(printf "latin1-\351")")" "$(printf "latin1-\351")" &&
-		printf "%s\t%s\n" "$(fields "sp ace")" "sp ace"
+		printf "%s\t%s\n" "$(stat_fields "quo\"te")" "\"quo\\\"te\"" &&
+		printf "%s\t%s\n" "$(stat_fields "back\\slash")" "\"back\\\\slash\"" &&
+		printf "%s\t%s\n" "$(stat_fields -dash)" -dash &&
+		printf "%s\t%s\n" "$(stat_fields "$(printf "latin1-\351")")" "$(printf "latin1-\351")" &&
+		printf "%s\t%s\n" "$(stat_fields "sp ace")" "sp ace"
 	} >expect &&
 	test_cmp expect out
 '
@@ -92,11 +87,11 @@ test_expect_success 'quoted paths on stdin are unquoted' '
 test_expect_success 'awkward names pass raw with -z' '
 	printf "tab\tname\0new\nline\0quo\"te\0back\\\\slash\0-dash\0" |
 	ama-stat-record -z >out &&
-	printf "%s\t%s\0" "$(fields "tab	name")" "tab	name" \
-		"$(fields "new
+	printf "%s\t%s\0" "$(stat_fields "tab	name")" "tab	name" \
+		"$(stat_fields "new
 line")" "new
-line" "$(fields "quo\"te")" "quo\"te" \
-		"$(fields "back\\slash")" "back\\slash" "$(fields -dash)" -dash >expect &&
+line" "$(stat_fields "quo\"te")" "quo\"te" \
+		"$(stat_fields "back\\slash")" "back\\slash" "$(stat_fields -dash)" -dash >expect &&
 	cmp expect out
 '
 
@@ -104,7 +99,7 @@ test_expect_code 1 'a missing path fails that record only' '
 	ama-stat-record a nosuch d/b >out 2>err
 '
 test_expect_success 'the others are printed and the missing one is named' '
-	printf "%s\t%s\n" "$(fields a)" a "$(fields d/b)" d/b >expect &&
+	printf "%s\t%s\n" "$(stat_fields a)" a "$(stat_fields d/b)" d/b >expect &&
 	test_cmp expect out &&
 	echo "ama-stat-record: nosuch: no such file" >expect &&
 	test_cmp expect err
@@ -119,7 +114,7 @@ line" >out 2>err &&
 	ama-stat-record: fifo: not a regular file: FIFO
 	EOF
 	test_cmp expect err &&
-	printf "%s\t%s\n" "$(fields "new
+	printf "%s\t%s\n" "$(stat_fields "new
 line")" "\"new\\nline\"" >expect &&
 	test_cmp expect out
 '
@@ -127,7 +122,7 @@ test_expect_success 'bad quoting on stdin is reported with its line' '
 	printf "\"unterminated\na\n" | test_exit_code 1 ama-stat-record >out 2>err &&
 	echo "ama-stat-record: malformed record at line 1: bad quoting: no closing quote" >expect &&
 	test_cmp expect err &&
-	printf "%s\t%s\n" "$(fields a)" a >expect &&
+	printf "%s\t%s\n" "$(stat_fields a)" a >expect &&
 	test_cmp expect out
 '
 test_expect_success 'a failing stdout is a setup error' '

@@ -2,23 +2,17 @@
 test_description='ama-ls-files: the entries of the index'
 . ./test-lib.sh
 
-md5() {
-	md5sum <"$1" | cut -c1-32
-}
-fields() {
-	stat -c '%s %.9Y %.9Z %i %h' -- "$1" | sed 's/\.//g'
-}
 # add files (root-relative names) to the index as ama-hash --stat would,
 # dated in the past so that they are not racy
 add() {
 	touch -d @1600000000 -- "$@" &&
 	for f; do
-		printf "%s %s\t%s\0" "$(md5 "$f")" "$(fields "$f")" "$f" || return 1
+		printf "%s %s\t%s\0" "$(md5_of "$f")" "$(stat_fields "$f")" "$f" || return 1
 	done | ama-update-index -z
 }
 # the ama-ls-files record of a root-relative file: STATE FILE [SHOWN-AS]
 lsrec() {
-	printf "%s %s %s\t%s\n" "$(md5 "$2")" "$(stat -c %s -- "$2")" "$1" "${3-$2}"
+	printf "%s %s %s\t%s\n" "$(md5_of "$2")" "$(stat -c %s -- "$2")" "$1" "${3-$2}"
 }
 
 usage='ama-ls-files [-z] [--state=<state>] [--stat] [<path>...]'
@@ -65,8 +59,8 @@ test_expect_success 'setup' '
 	printf eeeee >f/y &&
 	printf ffffff >z &&
 	add a d.txt d/c d/e/x f/y z &&
-	printf "%s 6\tz\n" "$(md5 z)" | ama-update-index --state=staged &&
-	printf "%s 5\tf/y\n" "$(md5 f/y)" | ama-update-index --state=committed
+	printf "%s 6\tz\n" "$(md5_of z)" | ama-update-index --state=staged &&
+	printf "%s 5\tf/y\n" "$(md5_of f/y)" | ama-update-index --state=committed
 '
 test_expect_success 'every entry, in index order, from the root' '
 	{
@@ -84,7 +78,7 @@ test_expect_success '--state filters' '
 	test_must_be_empty actual
 '
 test_expect_success '--stat adds the stat record and the flags' '
-	printf "%s 4 pending %s -\td/e/x\n" "$(md5 d/e/x)" "$(fields d/e/x | cut -d" " -f2-)" >expect &&
+	printf "%s 4 pending %s -\td/e/x\n" "$(md5_of d/e/x)" "$(stat_fields d/e/x | cut -d" " -f2-)" >expect &&
 	ama-ls-files --stat d/e/x >actual &&
 	test_cmp expect actual
 '
@@ -141,7 +135,7 @@ test_expect_success '"-" reads operands from stdin, -z too' '
 	printf "z\na\n" | ama-ls-files - >actual &&
 	test_cmp expect actual &&
 	printf "z\0a\0" | ama-ls-files -z - >actual &&
-	printf "%s 1 pending\ta\0%s 6 staged\tz\0" "$(md5 a)" "$(md5 z)" >expect &&
+	printf "%s 1 pending\ta\0%s 6 staged\tz\0" "$(md5_of a)" "$(md5_of z)" >expect &&
 	cmp expect actual
 '
 
@@ -162,14 +156,14 @@ test_expect_success 'awkward names are C-quoted without -z' '
 	ama-ls-files "tab	name" "new
 line" "quo\"te" "back\\slash" -- -dash "$(printf "latin1-\351")" "dir	tab" >actual &&
 	{
-		printf "%s 1 pending\t%s\n" "$(md5 -dash)" -dash &&
-		printf "%s 1 pending\t%s\n" "$(md5 "back\\slash")" "\"back\\\\slash\"" &&
-		printf "%s 1 pending\t%s\n" "$(md5 "dir	tab/in\"side")" "\"dir\\ttab/in\\\"side\"" &&
-		printf "%s 1 pending\t%s\n" "$(md5 "$(printf "latin1-\351")")" "$(printf "latin1-\351")" &&
-		printf "%s 1 pending\t%s\n" "$(md5 "new
+		printf "%s 1 pending\t%s\n" "$(md5_of -dash)" -dash &&
+		printf "%s 1 pending\t%s\n" "$(md5_of "back\\slash")" "\"back\\\\slash\"" &&
+		printf "%s 1 pending\t%s\n" "$(md5_of "dir	tab/in\"side")" "\"dir\\ttab/in\\\"side\"" &&
+		printf "%s 1 pending\t%s\n" "$(md5_of "$(printf "latin1-\351")")" "$(printf "latin1-\351")" &&
+		printf "%s 1 pending\t%s\n" "$(md5_of "new
 line")" "\"new\\nline\"" &&
-		printf "%s 1 pending\t%s\n" "$(md5 "quo\"te")" "\"quo\\\"te\"" &&
-		printf "%s 1 pending\t%s\n" "$(md5 "tab	name")" "\"tab\\tname\""
+		printf "%s 1 pending\t%s\n" "$(md5_of "quo\"te")" "\"quo\\\"te\"" &&
+		printf "%s 1 pending\t%s\n" "$(md5_of "tab	name")" "\"tab\\tname\""
 	} >expect &&
 	test_cmp expect actual
 '
@@ -179,11 +173,11 @@ test_expect_success 'quoted names read back select the same entries' '
 '
 test_expect_success 'awkward names are raw with -z, also from a subfolder' '
 	(cd "dir	tab" && ama-ls-files -z) >actual &&
-	printf "%s 1 pending\t%s\0" "$(md5 "dir	tab/in\"side")" "in\"side" >expect &&
+	printf "%s 1 pending\t%s\0" "$(md5_of "dir	tab/in\"side")" "in\"side" >expect &&
 	cmp expect actual &&
 	(cd "dir	tab" && ama-ls-files "../new
 line") >actual &&
-	printf "%s 1 pending\t%s\n" "$(md5 "new
+	printf "%s 1 pending\t%s\n" "$(md5_of "new
 line")" "\"../new\\nline\"" >expect &&
 	test_cmp expect actual
 '

@@ -2,22 +2,14 @@
 test_description='ama-update-index: add, refresh, mark and remove index entries'
 . ./test-lib.sh
 
-# md5 of a file, as ama prints it
-md5() {
-	md5sum <"$1" | cut -c1-32
-}
-# the stat fields ama-stat-record prints: size mtime_ns ctime_ns ino nlink
-fields() {
-	stat -c '%s %.9Y %.9Z %i %h' -- "$1" | sed 's/\.//g'
-}
 # the record ama-hash --stat prints for a file (no quoting: plain names)
 hashrec() {
-	printf '%s %s\t%s\n' "$(md5 "$1")" "$(fields "$1")" "$1"
+	printf '%s %s\t%s\n' "$(md5_of "$1")" "$(stat_fields "$1")" "$1"
 }
 # what ama-ls-files --stat prints for a plain name: STATE FLAGS PATH
 lsrec() {
-	printf '%s %s %s %s %s\t%s\n' "$(md5 "$3")" "$(stat -c %s -- "$3")" \
-		"$1" "$(fields "$3" | cut -d" " -f2-)" "$2" "$3"
+	printf '%s %s %s %s %s\t%s\n' "$(md5_of "$3")" "$(stat -c %s -- "$3")" \
+		"$1" "$(stat_fields "$3" | cut -d" " -f2-)" "$2" "$3"
 }
 # files dated in the past, so that they are not racy when added
 old() {
@@ -109,7 +101,7 @@ test_expect_success 'records with the hash-time stat make exact entries' '
 	test_cmp expect actual
 '
 test_expect_success 'a plain <md5> <size> record is stored racy' '
-	printf "%s %s\t%s\n" "$(md5 c)" 10 c | ama-update-index &&
+	printf "%s %s\t%s\n" "$(md5_of c)" 10 c | ama-update-index &&
 	{ lsrec pending - a && lsrec pending racy c && lsrec pending - sub/b; } >expect &&
 	ama-ls-files --stat >actual &&
 	test_cmp expect actual
@@ -124,23 +116,23 @@ test_expect_success 'a file changed within the last second is stored racy' '
 '
 test_expect_success '--state marks entries, from records of any producer' '
 	{
-		printf "%s 5 pending\ta\n" "$(md5 a)" &&
-		printf "staged %s 8\tsub/b\n" "$(md5 sub/b)" &&
-		printf "%s 10\tc\n" "$(md5 c)"
+		printf "%s 5 pending\ta\n" "$(md5_of a)" &&
+		printf "staged %s 8\tsub/b\n" "$(md5_of sub/b)" &&
+		printf "%s 10\tc\n" "$(md5_of c)"
 	} | ama-update-index --state=staged &&
-	printf "staging %s 5\ta\n" "$(md5 a)" |
+	printf "staging %s 5\ta\n" "$(md5_of a)" |
 	ama-update-index --state=committed &&
 	{
-		printf "%s 5 committed\ta\n" "$(md5 a)" &&
-		printf "%s 10 staged\tc\n" "$(md5 c)" &&
-		printf "%s 8 staged\tsub/b\n" "$(md5 sub/b)"
+		printf "%s 5 committed\ta\n" "$(md5_of a)" &&
+		printf "%s 10 staged\tc\n" "$(md5_of c)" &&
+		printf "%s 8 staged\tsub/b\n" "$(md5_of sub/b)"
 	} >expect &&
 	ama-ls-files >actual &&
 	test_cmp expect actual
 '
 test_expect_success 're-adding an unchanged file keeps its state' '
 	hashrec a | ama-update-index &&
-	printf "%s 5 committed\ta\n" "$(md5 a)" >expect &&
+	printf "%s 5 committed\ta\n" "$(md5_of a)" >expect &&
 	ama-ls-files a >actual &&
 	test_cmp expect actual
 '
@@ -155,21 +147,21 @@ test_expect_success 'nothing to change: the index is not rewritten' '
 	cp -p .ama/index before &&
 	ls -i .ama/index >inode.before &&
 	hashrec a | ama-update-index &&
-	printf "%s 10\tc\n" "$(md5 c)" | ama-update-index --state=staged &&
+	printf "%s 10\tc\n" "$(md5_of c)" | ama-update-index --state=staged &&
 	ls -i .ama/index >inode.after &&
 	test_cmp inode.before inode.after &&
 	cmp before .ama/index
 '
 test_expect_success 'paths are relative to the asset root, from anywhere' '
-	(cd sub && printf "%s 10\tc\n" "$(md5 ../c)" |
+	(cd sub && printf "%s 10\tc\n" "$(md5_of ../c)" |
 		ama-update-index --state=committed) &&
-	printf "%s 10 committed\tc\n" "$(md5 c)" >expect &&
+	printf "%s 10 committed\tc\n" "$(md5_of c)" >expect &&
 	ama-ls-files c >actual &&
 	test_cmp expect actual
 '
 test_expect_success 'paths are normalized' '
-	printf "%s 10\t./sub/../c\n" "$(md5 c)" | ama-update-index --state=staged &&
-	printf "%s 10 staged\tc\n" "$(md5 c)" >expect &&
+	printf "%s 10\t./sub/../c\n" "$(md5_of c)" | ama-update-index --state=staged &&
+	printf "%s 10 staged\tc\n" "$(md5_of c)" >expect &&
 	ama-ls-files c >actual &&
 	test_cmp expect actual
 '
@@ -187,16 +179,16 @@ test_expect_success 'it is named; the other record is applied' '
 	test_cmp expect actual
 '
 test_expect_success 'a plain record needs the size the file has' '
-	printf "%s 5\tc\n" "$(md5 c)" | test_exit_code 1 ama-update-index 2>err &&
+	printf "%s 5\tc\n" "$(md5_of c)" | test_exit_code 1 ama-update-index 2>err &&
 	echo "ama-update-index: c: changed since hashed" >expect &&
 	test_cmp expect err
 '
 test_expect_success 'missing files, folders and links fail their records' '
 	ln -s a link &&
 	{
-		printf "%s 5\tnosuch\n" "$(md5 a)" &&
-		printf "%s 5\tsub\n" "$(md5 a)" &&
-		printf "%s 5\tlink\n" "$(md5 a)"
+		printf "%s 5\tnosuch\n" "$(md5_of a)" &&
+		printf "%s 5\tsub\n" "$(md5_of a)" &&
+		printf "%s 5\tlink\n" "$(md5_of a)"
 	} | test_exit_code 1 ama-update-index 2>err &&
 	cat >expect <<-\EOF &&
 	ama-update-index: nosuch: no such file
@@ -207,10 +199,10 @@ test_expect_success 'missing files, folders and links fail their records' '
 '
 test_expect_success 'paths outside the asset, into .ama or the root fail' '
 	{
-		printf "%s 5\t../a\n" "$(md5 a)" &&
-		printf "%s 5\t.ama/index\n" "$(md5 a)" &&
-		printf "%s 5\t/etc/passwd\n" "$(md5 a)" &&
-		printf "%s 5\t.\n" "$(md5 a)"
+		printf "%s 5\t../a\n" "$(md5_of a)" &&
+		printf "%s 5\t.ama/index\n" "$(md5_of a)" &&
+		printf "%s 5\t/etc/passwd\n" "$(md5_of a)" &&
+		printf "%s 5\t.\n" "$(md5_of a)"
 	} | test_exit_code 1 ama-update-index 2>err &&
 	cat >expect <<-\EOF &&
 	ama-update-index: ../a: outside the asset
@@ -222,10 +214,10 @@ test_expect_success 'paths outside the asset, into .ama or the root fail' '
 '
 test_expect_success 'malformed records are named with their line' '
 	{
-		printf "%s\ta\n" "$(md5 a)" &&
-		printf "%s 5 1 2\ta\n" "$(md5 a)" &&
+		printf "%s\ta\n" "$(md5_of a)" &&
+		printf "%s 5 1 2\ta\n" "$(md5_of a)" &&
 		printf "XYZ 5\ta\n" &&
-		printf "%s five\ta\n" "$(md5 a)" &&
+		printf "%s five\ta\n" "$(md5_of a)" &&
 		printf "no tab\n"
 	} | test_exit_code 1 ama-update-index 2>err &&
 	cat >expect <<-\EOF &&
@@ -239,9 +231,9 @@ test_expect_success 'malformed records are named with their line' '
 '
 test_expect_success '--state needs the entry, with that MD5' '
 	{
-		printf "%s 5\tnosuch\n" "$(md5 a)" &&
-		printf "%s 5\tsub/b\n" "$(md5 a)" &&
-		printf "%s 9\tsub/b\n" "$(md5 sub/b)" &&
+		printf "%s 5\tnosuch\n" "$(md5_of a)" &&
+		printf "%s 5\tsub/b\n" "$(md5_of a)" &&
+		printf "%s 9\tsub/b\n" "$(md5_of sub/b)" &&
 		printf "staged\tsub/b\n"
 	} | test_exit_code 1 ama-update-index --state=committed 2>err &&
 	cat >expect <<-\EOF &&
@@ -253,7 +245,7 @@ test_expect_success '--state needs the entry, with that MD5' '
 	test_cmp expect err
 '
 test_expect_success '-q names no record but still exits 1' '
-	printf "%s 5\tnosuch\n" "$(md5 a)" |
+	printf "%s 5\tnosuch\n" "$(md5_of a)" |
 	test_exit_code 1 ama-update-index -q 2>err &&
 	test_must_be_empty err
 '
@@ -286,20 +278,20 @@ line" "quo\"te" "back\\slash" -dash "$(printf "latin1-\351")" "sp ace"
 test_expect_success '-z takes awkward names raw' '
 	for f in "tab	name" "new
 line" "quo\"te" "back\\slash" -dash "$(printf "latin1-\351")" "sp ace"; do
-		printf "%s %s\t%s\0" "$(md5 "$f")" "$(fields "$f")" "$f" || return 1
+		printf "%s %s\t%s\0" "$(md5_of "$f")" "$(stat_fields "$f")" "$f" || return 1
 	done | ama-update-index -z &&
 	ama-ls-files -z "tab	name" "new
 line" "quo\"te" "back\\slash" ./-dash "$(printf "latin1-\351")" "sp ace" >out &&
 	{
-		printf "%s 1 pending\t%s\0" "$(md5 -dash)" -dash &&
-		printf "%s 1 pending\t%s\0" "$(md5 "back\\slash")" "back\\slash" &&
-		printf "%s 1 pending\t%s\0" "$(md5 "$(printf "latin1-\351")")" "$(printf "latin1-\351")" &&
-		printf "%s 1 pending\t%s\0" "$(md5 "new
+		printf "%s 1 pending\t%s\0" "$(md5_of -dash)" -dash &&
+		printf "%s 1 pending\t%s\0" "$(md5_of "back\\slash")" "back\\slash" &&
+		printf "%s 1 pending\t%s\0" "$(md5_of "$(printf "latin1-\351")")" "$(printf "latin1-\351")" &&
+		printf "%s 1 pending\t%s\0" "$(md5_of "new
 line")" "new
 line" &&
-		printf "%s 1 pending\t%s\0" "$(md5 "quo\"te")" "quo\"te" &&
-		printf "%s 1 pending\t%s\0" "$(md5 "sp ace")" "sp ace" &&
-		printf "%s 1 pending\t%s\0" "$(md5 "tab	name")" "tab	name"
+		printf "%s 1 pending\t%s\0" "$(md5_of "quo\"te")" "quo\"te" &&
+		printf "%s 1 pending\t%s\0" "$(md5_of "sp ace")" "sp ace" &&
+		printf "%s 1 pending\t%s\0" "$(md5_of "tab	name")" "tab	name"
 	} >expect &&
 	cmp expect out
 '
@@ -321,7 +313,7 @@ line" "quo\"te" "back\\slash" >actual &&
 	test_cmp expect names
 '
 test_expect_success 'failures name awkward paths quoted' '
-	printf "%s 9\t\"new\\\\nline\"\n" "$(md5 "new
+	printf "%s 9\t\"new\\\\nline\"\n" "$(md5_of "new
 line")" | test_exit_code 1 ama-update-index 2>err &&
 	printf "%s\n" "ama-update-index: \"new\\nline\": changed since hashed" >expect &&
 	test_cmp expect err

@@ -2,18 +2,12 @@
 test_description='ama-verify: ok, modified or deleted, and refreshed entries'
 . ./test-lib.sh
 
-md5() {
-	md5sum <"$1" | cut -c1-32
-}
-fields() {
-	stat -c '%s %.9Y %.9Z %i %h' -- "$1" | sed 's/\.//g'
-}
 # add root-relative files as ama-hash --stat would, dated in the past so
 # that they are not racy
 add() {
 	touch -d @1600000000 -- "$@" &&
 	for f; do
-		printf "%s %s\t%s\0" "$(md5 "$f")" "$(fields "$f")" "$f" || return 1
+		printf "%s %s\t%s\0" "$(md5_of "$f")" "$(stat_fields "$f")" "$f" || return 1
 	done | ama-update-index -z
 }
 # what ama-ls-files --stat says of a file's entry now: its stat and flags
@@ -22,7 +16,7 @@ entry() {
 }
 # what the entry of a file would be, refreshed to the file as it is
 fresh() {
-	printf "%s -\t%s\n" "$(fields "$1" | cut -d" " -f2-)" "$1"
+	printf "%s -\t%s\n" "$(stat_fields "$1" | cut -d" " -f2-)" "$1"
 }
 
 usage='ama-verify [-z] [-j <n>] [--stdin] [<path>...]'
@@ -145,8 +139,8 @@ test_expect_success 'a file replaced by a rename, new content: modified' '
 '
 test_expect_success 'a racy entry is rehashed, then trusted' '
 	echo "racy one" >r && touch -d @1600000000 r &&
-	printf "%s %s\tr\n" "$(md5 r)" "$(stat -c %s r)" | ama-update-index &&
-	printf "%s racy\tr\n" "$(fields r | cut -d" " -f2-)" >expect &&
+	printf "%s %s\tr\n" "$(md5_of r)" "$(stat -c %s r)" | ama-update-index &&
+	printf "%s racy\tr\n" "$(stat_fields r | cut -d" " -f2-)" >expect &&
 	entry r >actual &&
 	test_cmp expect actual &&
 	ama-verify r >actual &&
@@ -158,7 +152,7 @@ test_expect_success 'a racy entry is rehashed, then trusted' '
 '
 test_expect_success 'a racy entry whose content changed is modified' '
 	echo "racy two" >s && touch -d @1600000000 s &&
-	printf "%s %s\ts\n" "$(md5 s)" "$(stat -c %s s)" | ama-update-index &&
+	printf "%s %s\ts\n" "$(md5_of s)" "$(stat -c %s s)" | ama-update-index &&
 	echo "RACY TWO" >s && touch -d @1600000000 s &&
 	test_exit_code 1 ama-verify s >actual &&
 	printf "modified\ts\n" >expect &&

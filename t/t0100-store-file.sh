@@ -5,10 +5,6 @@ test_description='lib/store.h on file://: atomic objects in a folder'
 PATH="$AMA_BUILD_DIR/t/helper:$PATH"
 S="file://$TRASH_DIRECTORY/staging"
 
-md5_of() {
-	md5sum <"$1" | cut -d" " -f1
-}
-
 # what "put" and "head" print on file://: size, no ETag, single
 info_line() { # file key
 	printf '%s - other single -\t%s\n' "$(wc -c <"$1" | tr -d " ")" "$2"

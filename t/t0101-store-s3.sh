@@ -5,10 +5,6 @@ test_description='lib/store.h on s3:// against the SigV4-checking S3 test server
 PATH="$AMA_BUILD_DIR/t/helper:$PATH"
 S=s3://staging/pre
 
-md5_of() {
-	md5sum <"$1" | cut -d" " -f1
-}
-
 # the line "put" and "head" print: size etag md5|other single|multipart meta TAB key
 info_line() { # file key [multipart]
 	if test "$3" = multipart; then

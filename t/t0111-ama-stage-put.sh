@@ -6,9 +6,6 @@ PATH="$AMA_BUILD_DIR/t/helper:$PATH"
 TOP=0123456789abcdef0123456789abcdef
 USAGE='ama-stage-put [-z] [-q | --quiet] [-j <n>] [--staging=<url>] [--top-hash=<hash>]'
 
-md5_of() {
-	md5sum <"$1" | cut -d" " -f1
-}
 size_of() {
 	wc -c <"$1" | tr -d " "
 }

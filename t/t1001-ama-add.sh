@@ -4,18 +4,11 @@ test_description='ama add: record the stat record and MD5 of files in the index'
 
 usage='ama add [-q | --quiet] [-j <n>] <path>...'
 
-md5() {
-	md5sum <"$1" | cut -c1-32
-}
-# the stat fields ama-stat-record prints: size mtime_ns ctime_ns ino nlink
-fields() {
-	stat -c '%s %.9Y %.9Z %i %h' -- "$1" | sed 's/\.//g'
-}
 # what ama-ls-files --stat prints for a file as it is now: STATE FLAGS PATH,
 # the path relative to the asset root (the working folder)
 lsrec() {
-	printf '%s %s %s %s %s\t%s\n' "$(md5 "$3")" "$(stat -c %s -- "$3")" \
-		"$1" "$(fields "$3" | cut -d" " -f2-)" "$2" "$3"
+	printf '%s %s %s %s %s\t%s\n' "$(md5_of "$3")" "$(stat -c %s -- "$3")" \
+		"$1" "$(stat_fields "$3" | cut -d" " -f2-)" "$2" "$3"
 }
 # files dated in the past, so that they are not racy when added
 old() {
@@ -272,7 +265,7 @@ test_expect_success '.amaignore is honoured, but a named file is added' '
 	echo "1 new, 0 updated, 0 unchanged" >expect &&
 	test_cmp expect out &&
 	ama-ls-files skip.tmp >actual &&
-	printf "%s 2 pending\tskip.tmp\n" "$(md5 skip.tmp)" >expect &&
+	printf "%s 2 pending\tskip.tmp\n" "$(md5_of skip.tmp)" >expect &&
 	test_cmp expect actual
 '
 test_expect_success 'any -j makes the same index' '
@@ -398,7 +391,7 @@ line" "quo\"te" "back\\slash" "$(printf "latin1-\351")" "sp ace") >out &&
 	{
 		for f in -dash "back\\slash" "$(printf "latin1-\351")" "new
 line" "quo\"te" "sp ace" "tab	name"; do
-			printf "%s 1 pending\tawk/%s\0" "$(md5 "awk/$f")" "$f" || return 1
+			printf "%s 1 pending\tawk/%s\0" "$(md5_of "awk/$f")" "$f" || return 1
 		done
 	} >expect &&
 	cmp expect actual

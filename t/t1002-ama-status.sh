@@ -4,19 +4,13 @@ test_description='ama status: added, modified, deleted and untracked files'
 
 usage='ama status [--porcelain] [-z] [-j <n>] [<path>...]'
 
-md5() {
-	md5sum <"$1" | cut -c1-32
-}
-fields() {
-	stat -c '%s %.9Y %.9Z %i %h' -- "$1" | sed 's/\.//g'
-}
 # what ama-ls-files --stat says of a file's entry now: its stat and flags
 entry() {
 	ama-ls-files --stat -- "$1" | cut -d" " -f4-
 }
 # what the entry of a file would be, refreshed to the file as it is
 fresh() {
-	printf "%s -\t%s\n" "$(fields "$1" | cut -d" " -f2-)" "$1"
+	printf "%s -\t%s\n" "$(stat_fields "$1" | cut -d" " -f2-)" "$1"
 }
 old() {
 	touch -d @1600000000 -- "$@"

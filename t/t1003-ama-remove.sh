@@ -4,9 +4,6 @@ test_description='ama remove: drop index entries; the files stay on disk'
 
 usage='ama remove [-q | --quiet] <path>...'
 
-md5() {
-	md5sum <"$1" | cut -c1-32
-}
 # the paths in the index, one a line (plain names)
 paths() {
 	ama-ls-files | cut -f2
@@ -176,9 +173,9 @@ line" "quo\"te" >../out) &&
 	test_cmp expect out &&
 	ama-ls-files -z awk >actual &&
 	printf "%s 1 pending\tawk/%s\0" \
-		"$(md5 "awk/back\\slash")" "back\\slash" \
-		"$(md5 "awk/$(printf "latin1-\351")")" "$(printf "latin1-\351")" \
-		"$(md5 "awk/sp ace")" "sp ace" >expect &&
+		"$(md5_of "awk/back\\slash")" "back\\slash" \
+		"$(md5_of "awk/$(printf "latin1-\351")")" "$(printf "latin1-\351")" \
+		"$(md5_of "awk/sp ace")" "sp ace" >expect &&
 	cmp expect actual &&
 	set -- awk/* &&
 	test $# = 7

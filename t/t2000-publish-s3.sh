@@ -15,9 +15,6 @@ pub_exec() {
 	exec ama-publish-tool --remote s3://remote/pub \
 		--staging s3://staging/up --repo "$REPO" "$@"
 }
-md5_of() {
-	md5sum <"$1" | cut -d" " -f1
-}
 size_of() {
 	wc -c <"$1" | tr -d " "
 }

@@ -4,10 +4,6 @@ test_description='ama-commit: the object list as the next version, in-process an
 
 PATH="$AMA_BUILD_DIR/t/helper:$PATH"
 
-md5_of() {
-	md5sum <"$1" | cut -d" " -f1
-}
-
 # stage FILE...: put the files' content into the asset's staging bucket,
 # where ama-stage-put would: <top-hash>/<md5>
 stage() {

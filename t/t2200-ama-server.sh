@@ -5,10 +5,6 @@ test_description='ama-server: tokens, the API, limits, the log, SIGTERM, concurr
 PATH="$AMA_BUILD_DIR/t/helper:$PATH"
 CONF="$TRASH_DIRECTORY/srv/server.conf"
 
-md5_of() {
-	md5sum <"$1" | cut -d" " -f1
-}
-
 # api METHOD PATH [BODYFILE] [HEADERFILE]: the status in "status", the
 # body in "body"; the token comes from a header file, never an argument
 api() {

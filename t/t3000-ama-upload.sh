@@ -8,10 +8,6 @@ STORE="$XDG_DATA_HOME/ama"
 USER=tester
 export USER
 
-md5_of() {
-	md5sum <"$1" | cut -d" " -f1
-}
-
 # what the two buckets hold: every file, sorted (the repository aside)
 store_files() {
 	if test -d "$STORE"; then

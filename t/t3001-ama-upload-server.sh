@@ -6,10 +6,6 @@ PATH="$AMA_BUILD_DIR/t/helper:$PATH"
 CONF="$TRASH_DIRECTORY/srv/server.conf"
 REPO="$TRASH_DIRECTORY/srv/meta.git"
 
-md5_of() {
-	md5sum <"$1" | cut -d" " -f1
-}
-
 # the buckets as the server sees them, with its key (never the user's)
 admin() {
 	AWS_SHARED_CREDENTIALS_FILE="$TRASH_DIRECTORY/srv/aws" AWS_PROFILE=server \

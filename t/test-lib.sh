@@ -146,6 +146,17 @@ test_done() {
 
 # --- helpers for test bodies ---
 
+# md5_of FILE: the MD5 of a file as ama prints it (32 lowercase hex digits)
+md5_of() {
+	md5sum <"$1" | cut -d" " -f1
+}
+
+# stat_fields FILE: what ama-stat-record prints of it, from stat(1):
+# size mtime_ns ctime_ns ino nlink
+stat_fields() {
+	stat -c '%s %.9Y %.9Z %i %h' -- "$1" | sed 's/\.//g'
+}
+
 # test_cmp EXPECTED ACTUAL: the files are equal, or show the difference
 test_cmp() {
 	diff -u "$1" "$2"
