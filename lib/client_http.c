@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "client_backend.h"
+#include "curlerr.h"
 #include "error.h"
 #include "wire.h"
 
@@ -280,20 +281,9 @@ static int perform(struct ama_client_http *h, const char *method,
 			break;
 		}
 		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
-		switch (cc) {
-		case CURLE_COULDNT_RESOLVE_HOST:
-		case CURLE_COULDNT_RESOLVE_PROXY:
-		case CURLE_UNSUPPORTED_PROTOCOL:
-		case CURLE_URL_MALFORMAT:
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CERTPROBLEM:
-		case CURLE_SSL_CACERT_BADFILE:
-			rc = ama_error_set(AMA_ESETUP, "cannot use %s: %s",
-					   h->base, h->errbuf[0] ? h->errbuf :
-					   curl_easy_strerror(cc));
+		if (ama_curl_is_setup_error(cc)) {
+			rc = ama_curl_setup_error(cc, h->base, h->errbuf);
 			goto out;
-		default:
-			break;
 		}
 		if ((retry == RETRY_ANY || cc == CURLE_COULDNT_CONNECT) &&
 		    attempt < h->attempts) {

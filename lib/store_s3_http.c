@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "curlerr.h"
 #include "error.h"
 #include "progress.h"
 #include "s3xml.h"
@@ -585,6 +586,11 @@ static enum verdict classify(struct req *r, CURLcode cc)
 				      strerror(r->local_err)), V_DONE;
 	if (cc == CURLE_WRITE_ERROR && r->sink_rc)
 		return r->rc = r->sink_rc, V_DONE;
+	if (ama_curl_is_setup_error(cc)) {
+		r->rc = ama_curl_setup_error(cc, r->s3->set.endpoint,
+					     r->errbuf);
+		return V_DONE;
+	}
 	switch (cc) {
 	case CURLE_OK:
 		break;
@@ -592,18 +598,6 @@ static enum verdict classify(struct req *r, CURLcode cc)
 		r->rc = ama_error_set(AMA_ESETUP, "cannot connect to %s: %s",
 				      r->s3->set.endpoint, r->os_errno ?
 				      strerror(r->os_errno) :
-				      curl_easy_strerror(cc));
-		return V_DONE;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CACERT_BADFILE:
-		r->rc = ama_error_set(AMA_ESETUP, "cannot use %s: %s",
-				      r->s3->set.endpoint,
-				      r->errbuf[0] ? r->errbuf :
 				      curl_easy_strerror(cc));
 		return V_DONE;
 	case CURLE_PARTIAL_FILE:
