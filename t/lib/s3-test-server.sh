@@ -144,6 +144,7 @@ write_wrapper() {
 // options in S3TS_* (see s3-test-server.sh); fault rules in DATADIR/.s3rver.faults
 const fs = require('fs'), os = require('os'), path = require('path'), crypto = require('crypto');
 const { pipeline } = require('stream/promises');
+const { Readable, Transform, pipeline: streamPipeline } = require('stream');
 const [pkg, address, port, dir] = process.argv.slice(2);
 const pkgdir = path.dirname(require.resolve(pkg + '/package.json', { paths: [__dirname] }));
 // The package escapes XML text itself (he.escape in a tagValueProcessor) and
@@ -158,6 +159,14 @@ const pkgdir = path.dirname(require.resolve(pkg + '/package.json', { paths: [__d
   }
   require.cache[fxpPath].exports = Object.assign({}, fxp, { XMLBuilder });
 })();
+// The package formats a log line for every request (koa-logger: colours, sizes, times)
+// and hands it to a logger that drops it unless S3TS_VERBOSE=1: a tenth of the server's
+// CPU for nothing. Quiet, the middleware only passes the request on.
+if (process.env.S3TS_VERBOSE !== '1') {
+  const klPath = require.resolve('koa-logger', { paths: [pkgdir] });
+  require.cache[klPath] = { id: klPath, filename: klPath, loaded: true,
+    exports: () => function logger(ctx, next) { return next(); } };
+}
 const S3rver = require(pkgdir);
 // The package's deleteObject reads the whole folder (readdirSync) to see whether the delete
 // left it empty: O(n) a delete, so draining a folder of n objects took O(n^2) (10,000 deletes
@@ -174,6 +183,56 @@ const S3rver = require(pkgdir);
   };
 })();
 const S3Error = require(path.join(pkgdir, 'lib/models/error'));
+// Every request reads the bucket's cors and website configurations from disk (two file
+// reads and XML parses a request). They change only through this store: kept in memory,
+// dropped when one is put or deleted, or the bucket goes.
+// PutObject writes the body to a temporary name beside the object and renames it only
+// once the body is complete and its Content-MD5 and hex x-amz-content-sha256 (checks,
+// set by extras below) hold, so a failed or bad upload never replaces what was there and
+// a reader never sees a partial object. The package wrote in place.
+const checks = new WeakMap();
+(() => {
+  const Store = require(path.join(pkgdir, 'lib/stores/filesystem'));
+  const sub = new Map(), get = Store.prototype.getSubresource, put = Store.prototype.putSubresource,
+    del = Store.prototype.deleteSubresource, delBucket = Store.prototype.deleteBucket;
+  Store.prototype.getSubresource = async function getSubresource(bucket, key, type) {
+    if (key !== undefined) return get.call(this, bucket, key, type);
+    const k = `${bucket}\0${type}`;
+    if (!sub.has(k)) sub.set(k, await get.call(this, bucket, key, type));
+    return sub.get(k);
+  };
+  Store.prototype.putSubresource = async function putSubresource(bucket, key, res) {
+    sub.delete(`${bucket}\0${res.type}`);
+    try { return await put.call(this, bucket, key, res); } finally { sub.delete(`${bucket}\0${res.type}`); }
+  };
+  Store.prototype.deleteSubresource = async function deleteSubresource(bucket, key, type) {
+    sub.delete(`${bucket}\0${type}`);
+    try { return await del.call(this, bucket, key, type); } finally { sub.delete(`${bucket}\0${type}`); }
+  };
+  Store.prototype.deleteBucket = async function deleteBucket(bucket) {
+    try { return await delBucket.call(this, bucket); } finally { sub.clear(); }
+  };
+  Store.prototype.putObject = async function putObject(object) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    const tmp = `${objectPath}.s3ts-${crypto.randomBytes(6).toString('hex')}`;
+    let size, md5;
+    await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+    try {
+      [size, md5] = await this.putContent(tmp, object.content);
+      const check = checks.get(object.content);
+      if (check && check.md5 && Buffer.from(md5, 'hex').toString('base64') !== check.md5)
+        throw err('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+      if (check && check.hs && check.hs.digest('hex') !== check.sha)
+        throw err('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", 400);
+      await fs.promises.rename(tmp, objectPath);
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true });
+      throw e;
+    }
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size, md5 };
+  };
+})();
 const account = require(path.join(pkgdir, 'lib/models/account'));
 const env = process.env;
 const fatal = (msg) => { console.error('s3-test-server: ' + msg); process.exit(1); };
@@ -410,6 +469,7 @@ async function faultsAndLog(ctx, next) {
 }
 
 const requireAuth = env.S3TS_REQUIRE_AUTH !== '0';
+const SPOOL_MEM = 8 << 20; // bodies up to 8 MiB are checked in memory
 const spool = fs.mkdtempSync(path.join(os.tmpdir(), 's3ts-spool-'));
 
 const app = new S3rver({ address, port: Number(port), directory: dir,
@@ -444,23 +504,44 @@ async function extras(ctx, next) {
   if ((ctx.method === 'PUT' || ctx.method === 'POST') && (md5 || hexSha) && !sha.startsWith('STREAMING-')) {
     if (md5 && Buffer.from(md5, 'base64').length !== 16)
       throw err('InvalidDigest', 'The Content-MD5 you specified was invalid.');
-    const file = path.join(spool, crypto.randomBytes(8).toString('hex'));
-    const hm = crypto.createHash('md5'), hs = crypto.createHash('sha256');
+    // the body is checked before the package sees any of it: held in memory up to
+    // SPOOL_MEM bytes (no file to create, write, read and remove a request), else
+    // spooled to a file; only the digests the request carries are computed
+    if (isPutObject) { // checked while the package stores it (putObject above)
+      const check = { md5, sha: hexSha ? sha.toLowerCase() : null, hs: hexSha ? crypto.createHash('sha256') : null };
+      const body = new Transform({ transform(c, enc, cb) { if (check.hs) check.hs.update(c); cb(null, c); } });
+      streamPipeline(ctx.req, body, () => {});
+      checks.set(body, check);
+      ctx.req = body; // the package reads the body from ctx.req
+      return next();
+    }
+    const hm = md5 ? crypto.createHash('md5') : null, hs = hexSha ? crypto.createHash('sha256') : null;
+    const len = Number(ctx.get('content-length'));
+    const inMemory = ctx.get('content-length') !== '' && len <= SPOOL_MEM;
+    const file = inMemory ? null : path.join(spool, crypto.randomBytes(8).toString('hex'));
+    const chunks = [];
     let body = null;
     try {
-      await pipeline(ctx.req, async function* (src) { for await (const c of src) { hm.update(c); hs.update(c); yield c; } },
-                     fs.createWriteStream(file));
+      const hash = async function* (src) {
+        for await (const c of src) { if (hm) hm.update(c); if (hs) hs.update(c); yield c; }
+      };
+      if (inMemory) {
+        for await (const c of hash(ctx.req)) chunks.push(c);
+      } else {
+        await pipeline(ctx.req, hash, fs.createWriteStream(file));
+      }
       if (md5 && hm.digest('base64') !== md5)
         throw err('BadDigest', 'The Content-MD5 you specified did not match what we received.');
       if (hexSha && hs.digest('hex') !== sha.toLowerCase())
         throw err('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", 400);
-      ctx.req = body = fs.createReadStream(file); // the package reads the body from ctx.req
+      // the package reads the body from ctx.req
+      ctx.req = body = inMemory ? Readable.from(chunks.length ? [Buffer.concat(chunks)] : []) : fs.createReadStream(file);
       await next();
     } finally {
       // a request whose body the package never reads (a copy) would keep it open: one
       // descriptor lost per request, until EMFILE
       if (body) body.destroy();
-      fs.rm(file, { force: true }, () => {});
+      if (file) fs.rm(file, { force: true }, () => {});
     }
     return;
   }
