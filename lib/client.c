@@ -186,15 +186,16 @@ int ama_client_classes(struct ama_client *c, ama_publish_class_fn fn,
 }
 
 int ama_client_asset_create(struct ama_client *c, const char *class,
-			    uint64_t *seq)
+			    const char *claim, uint64_t *seq)
 {
 	int rc = ama_manifest_check_class(class);
 
 	if (rc < 0)
 		return rc;
 	if (c->http)
-		return ama_client_http_asset_create(c->http, class, seq);
-	return ama_publish_asset_create(c->pub, class, seq);
+		return ama_client_http_asset_create(c->http, class, claim,
+						    seq);
+	return ama_publish_asset_create(c->pub, class, claim, seq, NULL);
 }
 
 int ama_client_assets(struct ama_client *c, const char *class,

@@ -76,8 +76,13 @@ int ama_client_class(struct ama_client *c, const char *name, int create,
  */
 void ama_client_class_record(struct ama_config *asset_cfg,
 			     const struct ama_client_class *k);
+/*
+ * A new asset of class, as ama_publish_asset_create: with a claim (NULL:
+ * none) a repeat gets the number the first request was given, so a
+ * request whose answer was lost can be sent again.
+ */
 int ama_client_asset_create(struct ama_client *c, const char *class,
-			    uint64_t *seq);
+			    const char *claim, uint64_t *seq);
 /*
  * Commit, as ama_publish_commit. rq->author is ignored over HTTP (the
  * server takes the token's user); in local mode NULL means the login

@@ -20,7 +20,8 @@ int ama_client_http_class(struct ama_client_http *h, const char *name,
 int ama_client_http_classes(struct ama_client_http *h,
 			    ama_publish_class_fn fn, void *ctx);
 int ama_client_http_asset_create(struct ama_client_http *h,
-				 const char *class, uint64_t *seq);
+				 const char *class, const char *claim,
+				 uint64_t *seq);
 int ama_client_http_assets(struct ama_client_http *h, const char *class,
 			   ama_publish_asset_fn fn, void *ctx);
 int ama_client_http_commit(struct ama_client_http *h,

@@ -454,7 +454,8 @@ int ama_client_http_classes(struct ama_client_http *h,
 }
 
 int ama_client_http_asset_create(struct ama_client_http *h,
-				 const char *class, uint64_t *seq)
+				 const char *class, const char *claim,
+				 uint64_t *seq)
 {
 	struct ama_buf path = AMA_BUF_INIT;
 	struct ama_asset_info a;
@@ -462,8 +463,11 @@ int ama_client_http_asset_create(struct ama_client_http *h,
 	int rc;
 
 	ama_buf_addf(&path, "/v1/classes/%s/assets", class);
-	/* not idempotent: each POST takes a number */
-	rc = call(h, "POST", path.s, body, RETRY_CONNECT, &j, NULL);
+	if (claim)
+		json_object_set_new(body, "claim", json_string(claim));
+	/* without a claim each POST takes a number: sent again only unsent */
+	rc = call(h, "POST", path.s, body, claim ? RETRY_ANY : RETRY_CONNECT,
+		  &j, NULL);
 	json_decref(body);
 	ama_buf_release(&path);
 	if (rc < 0)

@@ -596,16 +596,120 @@ static int assets_claimed(struct session *s, const struct ama_class_info *c,
 	return rc < 0 ? rc : 0;
 }
 
+int ama_publish_claim_ok(const char *claim)
+{
+	size_t i;
+
+	for (i = 0; claim[i]; i++)
+		if (!((claim[i] >= '0' && claim[i] <= '9') ||
+		      (claim[i] >= 'a' && claim[i] <= 'f')))
+			return 0;
+	return i == AMA_CLAIM_LEN;
+}
+
+int ama_publish_claim_new(char *out)
+{
+	struct ama_md5 r;	/* 16 random bytes, in the same hex form */
+
+	if (RAND_bytes(r.d, sizeof(r.d)) != 1)
+		return ama_error_set(AMA_EIO, "no random bytes for a claim");
+	ama_md5_to_hex(out, &r);
+	return 0;
+}
+
+/* <top_hash>/assets/by-claim/<claim>: the seq a claim was given. */
+static void claim_key(struct ama_buf *out, const struct ama_class_info *c,
+		      const char *claim)
+{
+	ama_buf_addf(out, "%s/assets/by-claim/%s", c->top_hash, claim);
+}
+
+/*
+ * The seq recorded in an object holding {"seq":N,...}: 0 and *seq, 1 when
+ * key is absent (or, with want_claim, names another claim), or an error.
+ */
+static int read_seq(struct session *s, const char *key,
+		    const char *want_claim, uint64_t *seq)
+{
+	struct ama_buf text = AMA_BUF_INIT;
+	json_int_t n = 0;
+	const char *claim = NULL;
+	json_t *j = NULL;
+	int rc = ama_pub_get_text(s->remote, key, &text, MAX_JSON);
+
+	if (rc == AMA_ENOTFOUND) {
+		rc = 1;
+	} else if (rc < 0) {
+		rc = ama_pub_store_fail(rc, s->remote, key);
+	} else {
+		j = json_loadb(ama_buf_str(&text), text.len, 0, NULL);
+		if (!j || json_unpack(j, "{s:I, s?s}", "seq", &n, "claim",
+				      &claim) < 0 || n < 1)
+			rc = ama_error_setp(AMA_ECORRUPT, key,
+					    "not a claimed asset");
+		else if (want_claim && (!claim || strcmp(claim, want_claim)))
+			rc = 1;
+		else
+			*seq = (uint64_t)n;
+	}
+	json_decref(j);
+	ama_buf_release(&text);
+	return rc;
+}
+
+/*
+ * What a claim was given: 0 and *seq, 1 when nothing yet, or an error.
+ * A server that died after it claimed the newest seq for this claim and
+ * before it wrote by-claim left only the asset.json: that is checked too,
+ * and by-claim written now.
+ */
+static int claim_find(struct session *s, const struct ama_class_info *c,
+		      const char *claim, uint64_t newest, uint64_t *seq)
+{
+	struct ama_buf key = AMA_BUF_INIT, text = AMA_BUF_INIT;
+	int rc;
+
+	claim_key(&key, c, claim);
+	rc = read_seq(s, key.s, NULL, seq);
+	if (rc == 1 && newest) {
+		ama_buf_reset(&key);
+		ama_pub_asset_key(&key, c, newest, "asset.json");
+		rc = read_seq(s, key.s, claim, seq);
+		if (rc == 0) {
+			ama_buf_reset(&key);
+			claim_key(&key, c, claim);
+			json_text(&text, json_pack("{s:I}", "seq",
+						   (json_int_t)*seq));
+			rc = ama_pub_put_text(s->remote, key.s, &text,
+					      AMA_STORE_IF_NONE_MATCH);
+			if (rc == AMA_ECONFLICT)
+				rc = read_seq(s, key.s, NULL, seq);
+			else if (rc < 0)
+				rc = ama_pub_store_fail(rc, s->remote, key.s);
+		}
+	}
+	ama_buf_release(&key);
+	ama_buf_release(&text);
+	return rc;
+}
+
 int ama_publish_asset_create(struct ama_publish *p, const char *class,
-			     uint64_t *seq_out)
+			     const char *claim, uint64_t *seq_out,
+			     int *created)
 {
 	struct ama_buf key = AMA_BUF_INIT, text = AMA_BUF_INIT;
 	struct ama_class_info c;
 	struct session *s;
-	uint64_t n = 0;
+	uint64_t n = 0, had;
 	int rc, tries;
 
 	*seq_out = 0;
+	if (created)
+		*created = 0;
+	if (claim && !ama_publish_claim_ok(claim))
+		return ama_error_set(AMA_EINVAL, "claim '%s' is not %d "
+				     "lower-case hex digits", claim,
+				     AMA_CLAIM_LEN);
 	rc = ama_pub_session_get(p, &s);
 	if (rc < 0)
 		return rc;
@@ -614,15 +718,29 @@ int ama_publish_asset_create(struct ama_publish *p, const char *class,
 		goto out;
 	pthread_mutex_lock(&p->claim);
 	rc = assets_claimed(s, &c, &n);
+	if (rc == 0 && claim) {
+		rc = claim_find(s, &c, claim, n, &had);
+		if (rc == 0) {
+			/* a repeat: the number this claim was given */
+			pthread_mutex_unlock(&p->claim);
+			*seq_out = had;
+			goto out;
+		}
+		rc = rc == 1 ? 0 : rc;
+	}
 	for (tries = 0; rc == 0; tries++) {
+		json_t *j;
+
 		n++;
 		ama_buf_reset(&key);
 		ama_buf_reset(&text);
 		ama_pub_asset_key(&key, &c, n, "asset.json");
-		json_text(&text, json_pack("{s:s, s:s, s:I, s:I}", "class",
-					   c.name, "class_id", c.class_id,
-					   "seq", (json_int_t)n, "created",
-					   (json_int_t)time(NULL)));
+		j = json_pack("{s:s, s:s, s:I, s:I}", "class", c.name,
+			      "class_id", c.class_id, "seq", (json_int_t)n,
+			      "created", (json_int_t)time(NULL));
+		if (claim)
+			json_object_set_new(j, "claim", json_string(claim));
+		json_text(&text, j);
 		rc = ama_pub_put_text(s->remote, key.s, &text,
 			      AMA_STORE_IF_NONE_MATCH);
 		if (rc == AMA_ECONFLICT && tries < 1000) {
@@ -633,9 +751,38 @@ int ama_publish_asset_create(struct ama_publish *p, const char *class,
 			rc = ama_pub_store_fail(rc, s->remote, key.s);
 		break;
 	}
+	if (rc == 0 && claim) {
+		/*
+		 * The claim's record. Lost to a request with the same claim
+		 * on another server: that one's number is the answer, and
+		 * the seq taken here stays an empty asset.
+		 */
+		ama_buf_reset(&key);
+		ama_buf_reset(&text);
+		claim_key(&key, &c, claim);
+		json_text(&text, json_pack("{s:I}", "seq", (json_int_t)n));
+		rc = ama_pub_put_text(s->remote, key.s, &text,
+				      AMA_STORE_IF_NONE_MATCH);
+		if (rc == AMA_ECONFLICT) {
+			rc = read_seq(s, key.s, NULL, &had);
+			if (rc == 0) {
+				pthread_mutex_unlock(&p->claim);
+				*seq_out = had;
+				goto out;
+			}
+			if (rc == 1)
+				rc = ama_error_setp(AMA_ECORRUPT, key.s,
+						    "vanished after a conflict");
+		} else if (rc < 0) {
+			rc = ama_pub_store_fail(rc, s->remote, key.s);
+		}
+	}
 	pthread_mutex_unlock(&p->claim);
-	if (rc == 0)
+	if (rc == 0) {
 		*seq_out = n;
+		if (created)
+			*created = 1;
+	}
 out:
 	ama_buf_release(&key);
 	ama_buf_release(&text);

@@ -83,16 +83,31 @@ typedef int (*ama_publish_class_fn)(const struct ama_class_info *c,
 int ama_publish_classes(struct ama_publish *p, ama_publish_class_fn fn,
 			void *ctx);
 
+/* A claim: AMA_CLAIM_LEN lower-case hex digits the client makes once. */
+#define AMA_CLAIM_LEN 32
+/* 1 if claim has that form, else 0. */
+int ama_publish_claim_ok(const char *claim);
+/* A new random claim into out (AMA_CLAIM_LEN + 1 bytes): 0 or AMA_EIO. */
+int ama_publish_claim_new(char *out);
+
 /*
  * A new asset of class: the next free seq (1, 2, ...), claimed with a
  * conditional create of <top_hash>/assets/<seq>/asset.json
- * ({"class","class_id","seq","created"}). Seqs are claimed in order, so
- * the claimed ones are 1..n: the next free one is found with O(log n)
- * HEADs, and a claim lost to another server moves on to the next seq.
- * Returns 0, AMA_ENOTFOUND (no such class), or a store error.
+ * ({"class","class_id","seq","created"[,"claim"]}). Seqs are claimed in
+ * order, so the claimed ones are 1..n: the next free one is found with
+ * O(log n) HEADs, and a claim lost to another server moves on to the next
+ * seq.
+ *
+ * claim (NULL: none) makes the request idempotent: the seq it was given is
+ * recorded under <top_hash>/assets/by-claim/<claim>, and a repeat returns
+ * that seq with *created 0 (1 when this call made the asset; created may
+ * be NULL). A client that lost the answer asks again with the same claim.
+ * Returns 0, AMA_EINVAL (a malformed claim), AMA_ENOTFOUND (no such
+ * class), or a store error.
  */
 int ama_publish_asset_create(struct ama_publish *p, const char *class,
-			     uint64_t *seq_out);
+			     const char *claim, uint64_t *seq_out,
+			     int *created);
 
 /* The assets of a class: seq, and its newest version (has_head 0: none). */
 struct ama_asset_info {

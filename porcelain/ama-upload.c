@@ -313,6 +313,31 @@ static int asset_seq(const struct upload *u, uint64_t *seq)
 }
 
 /*
+ * [asset] claim: the asset's request for a number, made once and written
+ * to .ama/config before it is first sent, so that an upload that died
+ * before it recorded the answer asks again with it and gets the same
+ * number, not a second one.
+ */
+static int asset_claim(struct upload *u, char *claim)
+{
+	const char *s = ama_config_get(u->cfg, "asset", "claim");
+	const char *kv[][3] = { { "asset", "claim", claim } };
+	int rc;
+
+	if (s && *s) {
+		if (!ama_publish_claim_ok(s))
+			return ama_error_setp(AMA_ESETUP, ".ama/config",
+					      "[asset] claim: '%s' is not %d "
+					      "lower-case hex digits", s,
+					      AMA_CLAIM_LEN);
+		memcpy(claim, s, AMA_CLAIM_LEN + 1);
+		return 0;
+	}
+	rc = ama_publish_claim_new(claim);
+	return rc < 0 ? rc : record(kv, 1, NULL);
+}
+
+/*
  * The class (created by the server on first use) and the asset's number
  * (given by the server the first time), kept in .ama/config with what the
  * server says of where the class's content lives.
@@ -321,7 +346,7 @@ static int ensure_asset(struct upload *u, struct ama_client *cl,
 			uint64_t *seq)
 {
 	struct ama_client_class k;
-	char buf[32];
+	char buf[32], claim[AMA_CLAIM_LEN + 1];
 	int rc;
 
 	memset(&k, 0, sizeof(k));
@@ -333,7 +358,9 @@ static int ensure_asset(struct upload *u, struct ama_client *cl,
 		rc = asset_seq(u, seq);
 	if (rc != 1)
 		return rc;
-	rc = ama_client_asset_create(cl, u->class, seq);
+	rc = asset_claim(u, claim);
+	if (rc == 0)
+		rc = ama_client_asset_create(cl, u->class, claim, seq);
 	if (rc < 0)
 		return rc;
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)*seq);

@@ -195,16 +195,25 @@ static void assets(struct srv_api *a, const struct srv_request *rq,
 
 	if (!strcmp(rq->method, "POST")) {
 		json_t *j = rq->body_len ? body_json(rq, out) : json_object();
+		const char *claim = NULL;
+		int created;
 
 		if (!j)
 			return;
-		json_decref(j);
+		if (json_unpack(j, "{s?s}", "claim", &claim) < 0) {
+			json_decref(j);
+			bad(out, "%s", "claim: not a string");
+			return;
+		}
 		memset(&x, 0, sizeof(x));
-		rc = ama_publish_asset_create(a->pub, class, &x.seq);
+		rc = ama_publish_asset_create(a->pub, class, claim, &x.seq,
+					      &created);
+		json_decref(j);
 		if (rc < 0)
 			fail(out, rq, rc, NULL);
 		else
-			srv_respond_json(out, 201, ama_wire_asset(&x));
+			srv_respond_json(out, created ? 201 : 200,
+					 ama_wire_asset(&x));
 		return;
 	}
 	list = json_array();

@@ -268,6 +268,32 @@ test_expect_success 'GET /v1/classes/NAME/assets' '
 	echo "{\"assets\":[{\"seq\":1,\"head\":null},{\"seq\":2,\"head\":null}]}" >expect &&
 	check 200
 '
+test_expect_success 'POST .../assets with a claim: a repeat gets the same number, 200' '
+	printf "{\"name\":\"claims\"}" >claims.json &&
+	api POST /v1/classes claims.json && echo 200 >expect && test_cmp expect status &&
+	printf "{\"claim\":\"0123456789abcdef0123456789abcdef\"}" >claim.json &&
+	api POST /v1/classes/claims/assets claim.json &&
+	echo "{\"seq\":1,\"head\":null}" >expect && check 201 &&
+	api POST /v1/classes/claims/assets claim.json &&
+	check 200 &&
+	api POST /v1/classes/claims/assets &&
+	echo "{\"seq\":2,\"head\":null}" >expect && check 201 &&
+	api POST /v1/classes/claims/assets claim.json &&
+	echo "{\"seq\":1,\"head\":null}" >expect && check 200
+'
+test_expect_success '... a malformed claim: 400, nothing claimed' '
+	printf "{\"claim\":\"0123\"}" >bad.json &&
+	api POST /v1/classes/claims/assets bad.json &&
+	echo "{\"error\":\"claim '"'"'0123'"'"' is not 32 lower-case hex digits\"}" >expect &&
+	check 400 "{error: .error}" &&
+	printf "{\"claim\":7}" >bad.json &&
+	api POST /v1/classes/claims/assets bad.json &&
+	echo "{\"error\":\"claim: not a string\"}" >expect &&
+	check 400 "{error: .error}" &&
+	api GET /v1/classes/claims/assets &&
+	echo "{\"assets\":[{\"seq\":1,\"head\":null},{\"seq\":2,\"head\":null}]}" >expect &&
+	check 200
+'
 
 test_expect_success 'setup: two files staged as ama-stage-put does' '
 	top=$(jq -r .top_hash class.first) && echo $top >top &&

@@ -341,8 +341,10 @@ test_expect_success 'a second asset of the class sharing content sends nothing f
 	test_cmp expect.in actual &&
 	store_files >after &&
 	top=$(cat ../top) &&
+	claim=$(git config -f .ama/config asset.claim) &&
 	printf "./remote/%s\n" "$top/assets/2/0.0.0.manifest" \
-		"$top/assets/2/asset.json" "$top/contents/$(md5_of own)" | sort >expect &&
+		"$top/assets/2/asset.json" "$top/assets/by-claim/$claim" \
+		"$top/contents/$(md5_of own)" | sort >expect &&
 	comm -13 before after >actual &&
 	test_cmp expect actual
 '
@@ -489,6 +491,33 @@ test_expect_success 'ama versions of an asset numbered but never published: exit
 	test_must_be_empty out &&
 	echo "ama-versions: no versions yet: imaging/3 has none" >expect &&
 	test_cmp expect err
+'
+test_expect_success 'an asset number whose answer was lost: the rerun gets the same one' '
+	mkdir lost && cd lost &&
+	PATH="$AMA_BUILD_DIR/t/helper:$PATH" &&
+	ama init -q imaging && printf "lost" >f && ama add -q f &&
+	claim=0123456789abcdef0123456789abcdef &&
+	ama-client-tool config asset.claim $claim &&
+	ama-client-tool asset-create imaging $claim >out &&
+	echo 4 >expect && test_cmp expect out &&
+	ama upload -m lost >out &&
+	echo "published imaging/4 version 0.0.0" >expect &&
+	test_cmp expect out &&
+	git config -f .ama/config asset.seq >actual &&
+	echo 4 >expect && test_cmp expect actual &&
+	ama-client-tool assets imaging >actual &&
+	printf "1 0.0.7\n2 0.0.0\n3 -\n4 0.0.0\n" >expect &&
+	test_cmp expect actual
+'
+test_expect_success 'a claim in .ama/config that is not one: exit 2, nothing asked' '
+	mkdir badclaim && cd badclaim &&
+	ama init -q imaging && printf "bad" >f && ama add -q f &&
+	git config -f .ama/config asset.claim XYZ &&
+	test_exit_code 2 ama upload -m bad >out 2>err &&
+	test_must_be_empty out &&
+	echo "ama-upload: .ama/config: [asset] claim: '"'"'XYZ'"'"' is not 32 lower-case hex digits" >expect &&
+	test_cmp expect err &&
+	test_exit_code 1 git config -f .ama/config asset.seq
 '
 test_expect_success 'a server that cannot be reached: exit 2, nothing sent' '
 	cd asset &&

@@ -129,9 +129,12 @@ line" "q\"uote" "back\\slash" -dash "$(printf "l\351")"; do
 test_expect_success '.ama/config: the number, the version, what the server said of the class' '
 	cd asset &&
 	git config -f .ama/config class.top-hash >../top &&
+	claim=$(git config -f .ama/config asset.claim) &&
+	echo "$claim" | grep -x "[0-9a-f]\{32\}" &&
 	cat >expect <<-EOF &&
 	[asset]
 	class = imaging
+	claim = $claim
 	seq = 1
 	version = 0.0.0
 	[class]

@@ -28,7 +28,7 @@ static const char usage_str[] =
 	"  class [--create] <name>        what the server says of a class\n"
 	"  record [--create] <name>       ... recorded in .ama/config [class]\n"
 	"  classes                        name and top hash of each class\n"
-	"  asset-create <class>           the new asset's number\n"
+	"  asset-create <class> [<claim>] the new asset's number\n"
 	"  assets <class>                 seq and newest version of each\n"
 	"  versions [--max <n>] <class> <seq>   newest first\n"
 	"  manifest <class> <seq> <version>\n"
@@ -199,8 +199,9 @@ static int run(struct tool *t, int argc, char **argv)
 	if (!strcmp(cmd, "classes") && argc == 1)
 		return ama_client_classes(t->cl, print_class, t) < 0 ?
 			fail() : 0;
-	if (!strcmp(cmd, "asset-create") && argc == 2) {
-		if (ama_client_asset_create(t->cl, argv[1], &seq) < 0)
+	if (!strcmp(cmd, "asset-create") && (argc == 2 || argc == 3)) {
+		if (ama_client_asset_create(t->cl, argv[1], argc == 3 ?
+					    argv[2] : NULL, &seq) < 0)
 			return fail();
 		line(t, "%" PRIu64, seq);
 		return 0;

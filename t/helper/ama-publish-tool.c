@@ -18,7 +18,7 @@
  * the usual AWS keys); credentials come only from the environment and the
  * AWS files. Output of the commands:
  *   class, classes   "<class_id> <top_hash> <created> TAB name"
- *   asset-create     the new seq
+ *   asset-create     the new seq ("N (claimed before)" for a repeated claim)
  *   assets           "<seq> <version|->"
  *   commit           reads "<md5> <size> TAB path" records; prints
  *                    "<version> <created|existed|nothing> <commit-id>",
@@ -34,7 +34,7 @@ static const char usage_str[] =
 	"commands:\n"
 	"  class [--no-create] <name>\n"
 	"  classes\n"
-	"  asset-create <class>\n"
+	"  asset-create <class> [<claim>]\n"
 	"  assets <class>\n"
 	"  commit [--parent <v>] [--author <a>] [--message <m>] "
 	"[--time <t>]\n"
@@ -101,11 +101,16 @@ static int cmd_asset_create(struct tool *t, int argc, char **argv)
 	char line[32];
 	uint64_t seq;
 
-	if (argc != 1)
-		return ama_usage_error(&t->c, "asset-create takes <class>");
-	if (ama_publish_asset_create(t->p, argv[0], &seq) < 0)
+	int created;
+
+	if (argc != 1 && argc != 2)
+		return ama_usage_error(&t->c, "asset-create takes <class> "
+				       "[<claim>]");
+	if (ama_publish_asset_create(t->p, argv[0], argc == 2 ? argv[1] :
+				     NULL, &seq, &created) < 0)
 		return fail(NULL);
-	snprintf(line, sizeof(line), "%" PRIu64 "\n", seq);
+	snprintf(line, sizeof(line), "%" PRIu64 "%s\n", seq,
+		 created ? "" : " (claimed before)");
 	ama_writer_raw(&t->c.out, line, strlen(line));
 	return 0;
 }

@@ -308,7 +308,7 @@ Test(http, an_asset_is_not_created_twice_by_a_retry)
 
 	fake_start(script, 1);
 	c = http_client(srv.port);
-	cr_assert_eq(ama_client_asset_create(c, "imaging", &seq), AMA_EIO);
+	cr_assert_eq(ama_client_asset_create(c, "imaging", NULL, &seq), AMA_EIO);
 	fake_stop();
 	cr_assert_str_eq(ama_error_msg(), "the repository failed");
 	cr_assert_eq(srv.got, 1);
@@ -475,7 +475,7 @@ Test(http, an_answer_that_is_not_json_is_a_remote_error)
 
 	fake_start(script, 1);
 	c = http_client(srv.port);
-	cr_assert_eq(ama_client_asset_create(c, "imaging", &seq), AMA_EREMOTE);
+	cr_assert_eq(ama_client_asset_create(c, "imaging", NULL, &seq), AMA_EREMOTE);
 	fake_stop();
 	cr_assert(!strncmp(ama_error_msg(), "bad answer from http://", 23),
 		  "%s", ama_error_msg());
@@ -487,7 +487,7 @@ Test(http, a_bad_class_name_is_refused_before_sending)
 	struct ama_client *c = http_client(1);
 	uint64_t seq;
 
-	cr_assert_eq(ama_client_asset_create(c, "a/b", &seq), AMA_EINVAL);
+	cr_assert_eq(ama_client_asset_create(c, "a/b", NULL, &seq), AMA_EINVAL);
 	ama_client_close(c);
 }
 
@@ -536,7 +536,7 @@ Test(local, the_embedded_default_makes_its_folders_and_publishes)
 	ama_buf_addf(&p, "file://%s/ama/staging", data.s);
 	cr_assert_str_eq(k.staging, p.s);
 	cr_assert_null(k.s3_endpoint);
-	cr_assert_eq(ama_client_asset_create(c, "imaging", &seq), 0);
+	cr_assert_eq(ama_client_asset_create(c, "imaging", NULL, &seq), 0);
 	cr_assert_eq(seq, 1);
 	ama_buf_reset(&p);
 	ama_buf_addf(&p, "%s/ama/meta.git", data.s);

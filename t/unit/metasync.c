@@ -65,7 +65,7 @@ static void open_side(struct side *s, const char *name)
 	cr_assert_eq(ama_client_open(&s->c, s->cfg), 0, "%s", ama_error_msg());
 	cr_assert_eq(ama_client_class(s->c, "runs", 1, &s->k), 0, "%s",
 		     ama_error_msg());
-	cr_assert_eq(ama_client_asset_create(s->c, "runs", &s->seq), 0);
+	cr_assert_eq(ama_client_asset_create(s->c, "runs", NULL, &s->seq), 0);
 	cr_assert_eq(s->seq, 1);
 	ama_buf_release(&b);
 }

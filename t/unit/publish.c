@@ -198,7 +198,7 @@ static uint64_t new_asset(const char *class)
 {
 	uint64_t seq;
 
-	cr_assert_eq(ama_publish_asset_create(pub, class, &seq), 0, "%s",
+	cr_assert_eq(ama_publish_asset_create(pub, class, NULL, &seq, NULL), 0, "%s",
 		     ama_error_msg());
 	return seq;
 }
@@ -426,7 +426,7 @@ Test(publish, assets_are_numbered_from_one)
 		cr_assert_eq(new_asset("imaging"), (uint64_t)i);
 	/* a fresh publisher finds the next number in the bucket */
 	other = open_publisher(1);
-	cr_assert_eq(ama_publish_asset_create(other, "imaging", &seq), 0);
+	cr_assert_eq(ama_publish_asset_create(other, "imaging", NULL, &seq, NULL), 0);
 	cr_assert_eq(seq, 6);
 	ama_publish_close(other);
 	{
@@ -451,11 +451,97 @@ Test(publish, assets_are_numbered_from_one)
 	memset(&n, 0, sizeof(n));
 	cr_assert_eq(ama_publish_assets(pub, "imaging", asset_line, &n), 0);
 	cr_assert_str_eq(n.text, "1 -\n2 -\n3 0.0.0\n4 -\n5 -\n6 -\n");
-	cr_assert_eq(ama_publish_asset_create(pub, "nothere", &seq),
+	cr_assert_eq(ama_publish_asset_create(pub, "nothere", NULL, &seq, NULL),
 		     AMA_ENOTFOUND);
 	cr_assert_eq(ama_publish_assets(pub, "nothere", asset_line, &n),
 		     AMA_ENOTFOUND);
 	ama_objlist_release(&l);
+}
+
+Test(publish, a_claim_makes_asset_creation_idempotent)
+{
+	static const char a[] = "0123456789abcdef0123456789abcdef";
+	static const char b[] = "fedcba9876543210fedcba9876543210";
+	struct ama_class_info c = new_class("imaging");
+	struct ama_publish *other;
+	struct names n;
+	char key[160], *json;
+	uint64_t seq;
+	int created;
+
+	cr_assert_eq(ama_publish_asset_create(pub, "imaging", a, &seq,
+					      &created), 0, "%s",
+		     ama_error_msg());
+	cr_assert_eq(seq, 1);
+	cr_assert_eq(created, 1);
+	/* the answer was lost: the same claim again, the same asset */
+	cr_assert_eq(ama_publish_asset_create(pub, "imaging", a, &seq,
+					      &created), 0);
+	cr_assert_eq(seq, 1);
+	cr_assert_eq(created, 0);
+	cr_assert_eq(ama_publish_asset_create(pub, "imaging", b, &seq,
+					      &created), 0);
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(created, 1);
+	cr_assert_eq(new_asset("imaging"), 3);
+	/* another server (a fresh publisher) knows the claim from the bucket */
+	other = open_publisher(1);
+	cr_assert_eq(ama_publish_asset_create(other, "imaging", b, &seq,
+					      &created), 0);
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(created, 0);
+	ama_publish_close(other);
+	snprintf(key, sizeof(key), "%s/assets/by-claim/%s", c.top_hash, a);
+	json = get_all(remote, key);
+	cr_assert_str_eq(json, "{\"seq\":1}\n");
+	free(json);
+	snprintf(key, sizeof(key), "%s/assets/2/asset.json", c.top_hash);
+	json = get_all(remote, key);
+	cr_assert_not_null(strstr(json, "\"claim\":\"fedcba9876543210fedcba9876543210\""), "%s", json);
+	free(json);
+	memset(&n, 0, sizeof(n));
+	cr_assert_eq(ama_publish_assets(pub, "imaging", asset_line, &n), 0);
+	cr_assert_str_eq(n.text, "1 -\n2 -\n3 -\n");
+}
+
+Test(publish, a_claim_whose_record_was_never_written_finds_its_asset)
+{
+	static const char a[] = "00112233445566778899aabbccddeeff";
+	struct ama_class_info c = new_class("imaging");
+	char key[160], *json;
+	uint64_t seq;
+	int created;
+
+	new_asset("imaging");
+	cr_assert_eq(ama_publish_asset_create(pub, "imaging", a, &seq,
+					      &created), 0);
+	cr_assert_eq(seq, 2);
+	/* a server that died after the claim of seq 2, before its record */
+	snprintf(key, sizeof(key), "%s/assets/by-claim/%s", c.top_hash, a);
+	cr_assert_eq(ama_store_delete(remote, key), 0, "%s", ama_error_msg());
+	cr_assert_eq(ama_publish_asset_create(pub, "imaging", a, &seq,
+					      &created), 0);
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(created, 0);
+	json = get_all(remote, key);
+	cr_assert_str_eq(json, "{\"seq\":2}\n", "the record is written again");
+	free(json);
+}
+
+Test(publish, a_malformed_claim_is_refused)
+{
+	uint64_t seq = 7;
+
+	new_class("imaging");
+	cr_assert_eq(ama_publish_asset_create(pub, "imaging", "ABC", &seq,
+					      NULL), AMA_EINVAL);
+	cr_assert_eq(ama_publish_asset_create(pub, "imaging",
+		"0123456789ABCDEF0123456789abcdef", &seq, NULL), AMA_EINVAL);
+	cr_assert_eq(ama_publish_asset_create(pub, "imaging",
+		"0123456789abcdef0123456789abcdef0", &seq, NULL), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(), "claim '0123456789abcdef0123456789abcdef0' is not 32 lower-case hex digits");
+	cr_assert_eq(seq, 0);
+	cr_assert_eq(new_asset("imaging"), 1, "nothing was claimed");
 }
 
 Test(publish, an_asset_without_versions_has_an_empty_log)
