@@ -11,7 +11,14 @@
 #   * custom access key / secret (the package hard-codes S3RVER/S3RVER)
 #   * rejects unsigned (anonymous) requests with 403 AccessDenied
 #   * checks Content-MD5 (400 BadDigest / InvalidDigest) and a hex
-#     x-amz-content-sha256 (400 XAmzContentSHA256Mismatch) before storing
+#     x-amz-content-sha256 (400 XAmzContentSHA256Mismatch) before storing:
+#     a PutObject body goes to a temporary name beside the object and is
+#     renamed into place only when both hold (the package wrote in place,
+#     so a cut or refused upload could replace an object); other checked
+#     bodies are held (in memory up to 8 MiB) until checked
+#   * no per-request work for nothing: the package's request logger runs
+#     only with S3TS_VERBOSE=1, and bucket cors/website configurations are
+#     read once (and again after they change), not on every request
 #   * PutObject preconditions If-None-Match: * and If-Match: "<etag>" (412)
 #   * AbortMultipartUpload (DELETE ?uploadId=, 204; the package answers 405)
 #   * XML text escaped once, not twice (the package's own escaping plus
@@ -191,6 +198,7 @@ const S3Error = require(path.join(pkgdir, 'lib/models/error'));
 // set by extras below) hold, so a failed or bad upload never replaces what was there and
 // a reader never sees a partial object. The package wrote in place.
 const checks = new WeakMap();
+let tmpSeq = 0; // temporary names: pid and a count, unique in one data directory's server
 (() => {
   const Store = require(path.join(pkgdir, 'lib/stores/filesystem'));
   const sub = new Map(), get = Store.prototype.getSubresource, put = Store.prototype.putSubresource,
@@ -214,7 +222,7 @@ const checks = new WeakMap();
   };
   Store.prototype.putObject = async function putObject(object) {
     const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
-    const tmp = `${objectPath}.s3ts-${crypto.randomBytes(6).toString('hex')}`;
+    const tmp = `${objectPath}.s3ts-${process.pid}-${++tmpSeq}`;
     let size, md5;
     await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
     try {
