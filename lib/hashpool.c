@@ -64,6 +64,7 @@ struct ama_hashpool {
 
 	pthread_t *threads;
 	int nthreads;
+	_Atomic uint64_t read_bytes;	/* what the workers have read */
 };
 
 static struct slot *slot_at(struct ama_hashpool *p, uint64_t i)
@@ -141,6 +142,7 @@ static void *worker(void *arg)
 	struct slot *cur = NULL;
 
 	ama_hasher_init(&h);
+	h.read_bytes = &p->read_bytes;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		int drop;
@@ -245,6 +247,37 @@ static int prepare_wait(struct ama_hashpool *p, int how, uint64_t want)
 	return 0;
 }
 
+/*
+ * With the mutex held, sleep until woken; with a tick, at most a tenth of
+ * a second, then tick (without the mutex) and return.
+ */
+static void sleep_for_results(struct ama_hashpool *p)
+{
+	struct timespec t;
+
+	if (!p->o.tick) {
+		pthread_cond_wait(&p->ready_cv, &p->mu);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += 100000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	if (pthread_cond_timedwait(&p->ready_cv, &p->mu, &t) == ETIMEDOUT &&
+	    p->waiting == WAIT_COND) {
+		pthread_mutex_unlock(&p->mu);
+		p->o.tick(p->o.arg);
+		pthread_mutex_lock(&p->mu);
+	}
+}
+
+uint64_t ama_hashpool_read_bytes(struct ama_hashpool *p)
+{
+	return atomic_load_explicit(&p->read_bytes, memory_order_relaxed);
+}
+
 /* Deliver what is ready; if nothing is, wait for about `want` results. */
 static int wait_results(struct ama_hashpool *p, uint64_t want)
 {
@@ -259,7 +292,7 @@ static int wait_results(struct ama_hashpool *p, uint64_t want)
 	pthread_mutex_lock(&p->mu);
 	if (!prepare_wait(p, WAIT_COND, want))
 		while (p->waiting == WAIT_COND)
-			pthread_cond_wait(&p->ready_cv, &p->mu);
+			sleep_for_results(p);
 	upto = p->done_upto;
 	pthread_mutex_unlock(&p->mu);
 	return deliver(p, upto);
@@ -403,7 +436,15 @@ int ama_hashpool_new(struct ama_hashpool **out,
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work_cv, NULL);
-	pthread_cond_init(&p->ready_cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* timed waits (opts->tick) count on the monotonic clock */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&p->ready_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	p->threads = ama_calloc((size_t)jobs, sizeof(*p->threads));
 	for (i = 0; i < jobs; i++) {
 		err = pthread_create(&p->threads[i], NULL, worker, p);

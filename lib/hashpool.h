@@ -3,6 +3,7 @@
 #define AMA_HASHPOOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "md5.h"
 #include "stat.h"
@@ -72,6 +73,14 @@ typedef int (*ama_hash_work_fn)(struct ama_hasher *h, struct ama_md5 *out,
 				struct ama_stat *st, const char *path,
 				void *arg);
 
+/*
+ * Called on the submitting thread about ten times a second while it waits
+ * in ama_hashpool_submit() or ama_hashpool_finish() for results (a large
+ * file being hashed): the moment to redraw a progress line from
+ * ama_hashpool_read_bytes().
+ */
+typedef void (*ama_hash_tick_fn)(void *arg);
+
 struct ama_hashpool_opts {
 	int jobs;		/* worker threads; < 1 means 1 */
 	int window;		/* outstanding submissions at most;
@@ -79,7 +88,8 @@ struct ama_hashpool_opts {
 	ama_hash_done_fn done;	/* required */
 	ama_hash_idle_fn idle;	/* may be NULL */
 	ama_hash_work_fn work;	/* NULL: ama_md5_file() */
-	void *arg;		/* passed to done, idle and work */
+	ama_hash_tick_fn tick;	/* may be NULL */
+	void *arg;		/* passed to done, idle, work and tick */
 };
 
 /*
@@ -130,6 +140,13 @@ int ama_hashpool_wait_input(struct ama_hashpool *p, int fd);
  * the code that stopped the pool.
  */
 int ama_hashpool_finish(struct ama_hashpool *p);
+
+/*
+ * The bytes the workers have read so far, counted as each read is hashed
+ * (by ama_md5_file(); a work function of the caller's counts nothing).
+ * Any thread may ask.
+ */
+uint64_t ama_hashpool_read_bytes(struct ama_hashpool *p);
 
 /*
  * Stop the workers and free the pool. Paths not yet hashed are dropped and

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,6 +89,7 @@ void ama_hasher_init(struct ama_hasher *h)
 		abort();
 	h->bufsize = READ_SIZE;
 	h->buf = ama_malloc(h->bufsize);
+	h->read_bytes = NULL;
 }
 
 void ama_hasher_release(struct ama_hasher *h)
@@ -199,6 +201,9 @@ int ama_md5_file(struct ama_hasher *h, struct ama_md5 *out,
 			break;
 		ama_hasher_update(h, h->buf, (size_t)n);
 		total += (uint64_t)n;
+		if (h->read_bytes)
+			atomic_fetch_add_explicit(h->read_bytes, (uint64_t)n,
+						  memory_order_relaxed);
 	}
 	if (fstat(fd, &sb) < 0) {
 		rc = ama_error_setp_errno(AMA_EIO, path, "cannot stat");

@@ -2,7 +2,9 @@
 #ifndef AMA_MD5_H
 #define AMA_MD5_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "stat.h"
 
@@ -25,6 +27,9 @@ struct ama_hasher {
 	void *ctx;		/* EVP_MD_CTX */
 	char *buf;
 	size_t bufsize;
+	/* NULL, or a counter ama_md5_file() adds each read's bytes to, as it
+	 * goes (for a progress line that moves within a large file) */
+	_Atomic uint64_t *read_bytes;
 };
 
 void ama_hasher_init(struct ama_hasher *h);

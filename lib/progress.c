@@ -86,10 +86,18 @@ static void draw(struct ama_progress *p, double now, int final)
 void ama_progress_add(struct ama_progress *p, uint64_t files,
 		      uint64_t bytes)
 {
+	ama_progress_set(p, p->files + files, p->bytes + bytes);
+}
+
+void ama_progress_set(struct ama_progress *p, uint64_t files,
+		      uint64_t bytes)
+{
 	double now;
 
-	p->files += files;
-	p->bytes += bytes;
+	if (files > p->files)
+		p->files = files;
+	if (bytes > p->bytes)
+		p->bytes = bytes;
 	if (!p->enabled)
 		return;
 	now = ama_now();

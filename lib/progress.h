@@ -25,6 +25,9 @@ void ama_progress_total(struct ama_progress *p, uint64_t files,
 			uint64_t bytes);
 void ama_progress_add(struct ama_progress *p, uint64_t files,
 		      uint64_t bytes);
+/* The counts so far, where the caller keeps them (neither goes back). */
+void ama_progress_set(struct ama_progress *p, uint64_t files,
+		      uint64_t bytes);
 /* Draw the final line and end it. */
 void ama_progress_done(struct ama_progress *p);
 /* Seconds since an arbitrary start, monotonic. */

@@ -33,6 +33,8 @@ struct add {
 	/* the entries the walk met, by position: lib/verify checks them */
 	size_t *pos, npos, apos;
 	struct ama_progress progress;
+	struct ama_hashpool *pool;	/* while hashing */
+	uint64_t hashed;		/* files the pool has delivered */
 	size_t added, updated, unchanged;
 	int changed;		/* an entry was refreshed or updated */
 	int status;
@@ -148,14 +150,14 @@ static int hashed(const struct ama_hash_result *r, void *ctx)
 	struct add *a = ctx;
 	struct ama_index_entry e, *old;
 
+	ama_progress_set(&a->progress, ++a->hashed,
+			 ama_hashpool_read_bytes(a->pool));
 	if (r->rc < 0) {
 		ama_msg_path(r->error_path ? r->error_path : r->path, "%s",
 			     r->error_msg);
 		a->status = 1;
-		ama_progress_add(&a->progress, 1, 0);
 		return 0;
 	}
-	ama_progress_add(&a->progress, 1, r->st.size);
 	old = ama_index_find(a->idx, r->path, r->path_len);
 	memset(&e, 0, sizeof(e));
 	e.md5 = r->md5;
@@ -177,6 +179,15 @@ static int hashed(const struct ama_hash_result *r, void *ctx)
 	return 0;
 }
 
+/* Bytes move while a large file is read, not only when it is done. */
+static void tick(void *ctx)
+{
+	struct add *a = ctx;
+
+	ama_progress_set(&a->progress, a->hashed,
+			 ama_hashpool_read_bytes(a->pool));
+}
+
 static int hash_all(struct add *a)
 {
 	struct ama_hashpool_opts o;
@@ -190,10 +201,13 @@ static int hash_all(struct add *a)
 	memset(&o, 0, sizeof(o));
 	o.jobs = a->c->jobs;
 	o.done = hashed;
+	if (a->c->progress)
+		o.tick = tick;
 	o.arg = a;
 	rc = ama_hashpool_new(&pool, &o);
 	if (rc < 0)
 		return rc;
+	a->pool = pool;
 	ama_progress_init(&a->progress, "hashing", a->c->progress);
 	ama_progress_total(&a->progress, a->todo.n, a->todo.bytes);
 	for (i = 0; i < a->todo.n && rc == 0; i++) {
@@ -205,6 +219,7 @@ static int hash_all(struct add *a)
 	if (rc == 0)
 		rc = ama_hashpool_finish(pool);
 	ama_hashpool_free(pool);
+	a->pool = NULL;
 	ama_progress_done(&a->progress);
 	return rc;
 }

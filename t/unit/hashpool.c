@@ -296,6 +296,63 @@ Test(hashpool, a_slow_head_holds_delivery_but_not_hashing)
 	seen_release(&s);
 }
 
+static atomic_int ticks;
+static struct seen *ticked;
+
+/* counts ticks on the submitting thread; the third lets "slow" finish */
+static void on_tick(void *arg)
+{
+	cr_assert_eq(arg, ticked);
+	cr_assert(pthread_equal(pthread_self(), ticked->submitter));
+	if (atomic_fetch_add(&ticks, 1) + 1 == 3)
+		release(ticked);
+}
+
+Test(hashpool, tick_runs_on_the_submitter_while_it_waits)
+{
+	struct seen s;
+	struct ama_hashpool_opts o;
+	struct ama_hashpool *p = NULL;
+
+	seen_init(&s);
+	ticked = &s;
+	memset(&o, 0, sizeof(o));
+	o.jobs = 2;
+	o.done = on_done;
+	o.work = held_work;
+	o.tick = on_tick;
+	o.arg = &s;
+	cr_assert_eq(ama_hashpool_new(&p, &o), 0);
+	submit(p, "slow", NULL);
+	submit(p, "fast", NULL);
+	/* only the third tick releases "slow": finish returns after it */
+	cr_assert_eq(ama_hashpool_finish(p), 0);
+	cr_assert_eq(atomic_load(&ticks), 3);
+	cr_assert_eq(s.n, 2);
+	ama_hashpool_free(p);
+	seen_release(&s);
+}
+
+Test(hashpool, read_bytes_counts_what_the_workers_read)
+{
+	struct seen s;
+	struct ama_hashpool *p;
+	char hex[AMA_MD5_HEXLEN + 1];
+
+	seen_init(&s);
+	make_file(at("three"), 3 * 1024 * 1024 + 1, 1, hex);
+	make_file(at("ten"), 10, 2, hex);
+	p = pool_new(&s, 2, 0, NULL);
+	cr_assert_eq(ama_hashpool_read_bytes(p), 0);
+	submit(p, at("three"), NULL);
+	submit(p, at("ten"), NULL);
+	cr_assert_eq(ama_hashpool_finish(p), 0);
+	cr_assert_eq(s.n, 2);
+	cr_assert_eq(ama_hashpool_read_bytes(p), 3 * 1024 * 1024 + 11);
+	ama_hashpool_free(p);
+	seen_release(&s);
+}
+
 /* a work function that finishes only once idle has been called */
 static int after_idle_work(struct ama_hasher *h, struct ama_md5 *out,
 			   struct ama_stat *st, const char *path, void *arg)
