@@ -1,6 +1,7 @@
 /* buf.c: growable buffers and allocation that aborts on exhaustion. */
 #include "auto-config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,19 @@ char *ama_strndup(const char *s, size_t n)
 
 void ama_buf_grow(struct ama_buf *b, size_t n)
 {
-	size_t want = b->len + n + 1;
+	size_t want, cap;
 
+	/* a size no buffer can hold: a caller's bug, as allocation failure */
+	if (n > SIZE_MAX - 1 - b->len)
+		abort();
+	want = b->len + n + 1;
 	if (want <= b->cap)
 		return;
-	if (want < b->len)
-		abort();
-	b->cap = b->cap ? b->cap : 64;
-	while (b->cap < want)
-		b->cap = b->cap * 3 / 2 + 16;
-	b->s = ama_realloc(b->s, b->cap);
+	cap = b->cap ? b->cap : 64;
+	while (cap < want)
+		cap = cap <= (SIZE_MAX - 16) / 3 ? cap * 3 / 2 + 16 : want;
+	b->s = ama_realloc(b->s, cap);
+	b->cap = cap;
 }
 
 void ama_buf_add(struct ama_buf *b, const void *data, size_t n)

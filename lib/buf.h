@@ -24,8 +24,9 @@ struct ama_buf {
 
 #define AMA_BUF_INIT { NULL, 0, 0 }
 
-/* Make room for n more bytes. */
+/* Make room for n more bytes; aborts for a size no buffer can hold. */
 void ama_buf_grow(struct ama_buf *b, size_t n);
+/* Append n bytes; data must not point into b itself (it may move). */
 void ama_buf_add(struct ama_buf *b, const void *data, size_t n);
 void ama_buf_addstr(struct ama_buf *b, const char *s);
 void ama_buf_addch(struct ama_buf *b, int c);

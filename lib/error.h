@@ -28,7 +28,12 @@ enum ama_code {
 	AMA_EAUTH = -16,	/* credentials refused (401/403) */
 };
 
-/* Record a reason; returns code so that `return ama_error_set(...)` works. */
+/*
+ * Record a reason; returns code so that `return ama_error_set(...)` works.
+ * The arguments of these and of ama_error_wrap() must not be the last
+ * error's own strings (ama_error_msg(), ama_error_path()): they are
+ * overwritten in place. ama_error_wrap() is the way to build on them.
+ */
 int ama_error_set(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The same, with ": strerror(errno)" appended (errno read on entry). */
