@@ -112,44 +112,81 @@ static int is_dotama(const char *rel)
 	return !strncmp(rel, ".ama", 4) && (rel[4] == '\0' || rel[4] == '/');
 }
 
+/* The part of abs (normalized, absolute) below root, or NULL. */
+static const char *below(const char *abs, const char *root)
+{
+	size_t rl = strlen(root);
+
+	if (!strcmp(root, "/"))
+		return abs + 1;
+	if (strncmp(abs, root, rl) || (abs[rl] != '/' && abs[rl] != '\0'))
+		return NULL;
+	return abs[rl] ? abs + rl + 1 : abs + rl;
+}
+
+/*
+ * abs (normalized, absolute) with the links in its folders resolved, as
+ * the root is (the last component is left alone: a link there is what
+ * the user named). Folders that do not exist are kept as written.
+ */
+static void resolve_folders(struct ama_buf *out, const char *abs)
+{
+	struct ama_buf dir = AMA_BUF_INIT;
+	const char *rest, *slash = strrchr(abs, '/');
+	char *real = NULL;
+
+	ama_buf_add(&dir, abs, (size_t)(slash - abs));
+	rest = slash;
+	while (dir.len && !(real = realpath(dir.s, NULL))) {
+		slash = strrchr(dir.s, '/');
+		rest = abs + (slash - dir.s);
+		ama_buf_truncate(&dir, (size_t)(slash - dir.s));
+	}
+	ama_buf_addstr(out, real ? (strcmp(real, "/") ? real : "") : "");
+	ama_buf_addstr(out, rest);
+	free(real);
+	ama_buf_release(&dir);
+}
+
 int ama_asset_path(struct ama_buf *out, const struct ama_asset *a,
 		   const char *path)
 {
-	struct ama_buf joined = AMA_BUF_INIT;
-	size_t base = out->len;
+	struct ama_buf abs = AMA_BUF_INIT, norm = AMA_BUF_INIT;
+	struct ama_buf real = AMA_BUF_INIT;
+	const char *rel = NULL;
 	int rc = 0;
 
-	if (path[0] == '/') {
-		size_t rl = strlen(a->root);
-
-		if (!strcmp(a->root, "/"))
-			ama_buf_addstr(&joined, path + 1);
-		else if (!strncmp(path, a->root, rl) &&
-			 (path[rl] == '/' || path[rl] == '\0'))
-			ama_buf_addstr(&joined, path + rl);
-		else
-			goto outside;
-	} else {
-		ama_buf_addstr(&joined, a->prefix);
-		ama_buf_addstr(&joined, path);
+	/*
+	 * The path made absolute and normalized the way the root was, then
+	 * taken below the root: /srv//data/x, /srv/data/../data/x and
+	 * ../data/x from the root all name data/x of the asset /srv/data.
+	 */
+	if (path[0] != '/') {
+		ama_buf_addstr(&abs, a->root);
+		ama_buf_addch(&abs, '/');
+		ama_buf_addstr(&abs, a->prefix);
 	}
-	while (joined.len && joined.s[0] == '/') {
-		memmove(joined.s, joined.s + 1, joined.len);
-		joined.len--;
+	ama_buf_addstr(&abs, path);
+	ama_buf_addch(&norm, '/');
+	if (ama_path_normalize(&norm, abs.s + 1) == 0) {
+		rel = below(norm.s, a->root);
+		if (!rel && path[0] == '/') {
+			/* through a link to the asset or one of its folders */
+			resolve_folders(&real, norm.s);
+			rel = below(real.s, a->root);
+		}
 	}
-	if (ama_path_normalize(out, ama_buf_str(&joined)) < 0)
-		goto outside;
-	if (is_dotama(out->s ? out->s + base : "")) {
+	if (!rel) {
+		rc = ama_error_setp(AMA_EINVAL, path, "outside the asset");
+	} else if (is_dotama(rel)) {
 		rc = ama_error_setp(AMA_EINVAL, path,
 				    "inside .ama, which ama manages");
-		goto done;
+	} else {
+		ama_buf_addstr(out, rel);
 	}
-	goto done;
-outside:
-	ama_buf_truncate(out, base);
-	rc = ama_error_setp(AMA_EINVAL, path, "outside the asset");
-done:
-	ama_buf_release(&joined);
+	ama_buf_release(&abs);
+	ama_buf_release(&norm);
+	ama_buf_release(&real);
 	return rc;
 }
 
