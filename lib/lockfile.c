@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "error.h"
 #include "lockfile.h"
+#include "shellquote.h"
 
 int ama_fsync_parent(const char *path)
 {
@@ -109,24 +110,59 @@ static void unhold(const char *lock_path)
 	}
 }
 
+/*
+ * The signals whose handler removes held locks, blocked while a lock file
+ * changes hands (renamed into place, or removed) and leaves the list: a
+ * handler running in between would remove PATH.lock when it may already
+ * be another process's.
+ */
+static void block_cleanup_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
 /* Why the lock file exists: a live holder, or a dead one. */
 static int explain_lock(const char *lock_path)
 {
-	int fd = open(lock_path, O_RDONLY | O_CLOEXEC);
-	int live;
+	struct ama_buf word = AMA_BUF_INIT;
+	struct stat st;
+	int fd, live, rc;
 
-	if (fd < 0)
-		return errno == ENOENT ? 1 : -1;	/* gone: try again */
+	/* never opened blocking (a FIFO) or through a link */
+	fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return 1;	/* gone: try again */
+	if (fd < 0 && errno != ELOOP)
+		return ama_error_setp_errno(AMA_EIO, lock_path,
+					    "cannot open lock");
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return ama_error_setp(AMA_ELOCKED, lock_path,
+			"locked, but not by a lock file of ama's (a link, "
+			"folder or special file is in its place); remove it "
+			"by hand");
+	}
 	live = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd);
 	if (live)
 		return ama_error_setp(AMA_ELOCKED, lock_path,
 			"locked: another ama process is writing it; "
 			"try again when it has finished");
-	return ama_error_setp(AMA_ELOCKED, lock_path,
+	ama_quote_shell(&word, lock_path);
+	rc = ama_error_setp(AMA_ELOCKED, lock_path,
 		"stale lock left by an ama process that was killed; "
-		"if no ama command is running, remove it with: rm '%s'",
-		lock_path);
+		"if no ama command is running, remove it with: rm %s",
+		word.s);
+	ama_buf_release(&word);
+	return rc;
 }
 
 int ama_lock_acquire(struct ama_lock *lk, const char *path, mode_t mode)
@@ -209,6 +245,7 @@ int ama_lock_write(struct ama_lock *lk, const void *data, size_t len)
 
 int ama_lock_commit(struct ama_lock *lk)
 {
+	sigset_t old;
 	int rc;
 
 	if (fsync(lk->fd) < 0) {
@@ -217,13 +254,16 @@ int ama_lock_commit(struct ama_lock *lk)
 		ama_lock_rollback(lk);
 		return rc;
 	}
+	block_cleanup_signals(&old);
 	if (rename(lk->lock_path, lk->path) < 0) {
 		rc = ama_error_setp_errno(AMA_EIO, lk->path,
 					  "cannot replace");
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		ama_lock_rollback(lk);
 		return rc;
 	}
 	unhold(lk->lock_path);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(lk->fd);
 	lk->fd = -1;
 	rc = ama_fsync_parent(lk->path);
@@ -236,8 +276,12 @@ int ama_lock_commit(struct ama_lock *lk)
 void ama_lock_rollback(struct ama_lock *lk)
 {
 	if (lk->fd >= 0) {
+		sigset_t old;
+
+		block_cleanup_signals(&old);
 		unlink(lk->lock_path);
 		unhold(lk->lock_path);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		close(lk->fd);
 		lk->fd = -1;
 	}
@@ -295,6 +339,7 @@ int ama_read_file(char **out, size_t *len, const char *path)
 		b.s[b.len] = '\0';
 	}
 	close(fd);
+	b.s[b.len] = '\0';	/* an empty file too: a string, "" */
 	if (len)
 		*len = b.len;
 	*out = ama_buf_detach(&b);

@@ -518,7 +518,7 @@ Test(index, a_stale_lock_is_reported_with_the_way_out)
 	cr_assert_eq(ama_index_lock_and_load(&idx, ipath), AMA_ELOCKED);
 	snprintf(want, sizeof(want), "stale lock left by an ama process "
 		 "that was killed; if no ama command is running, remove it "
-		 "with: rm '%s'", lock);
+		 "with: rm %s", lock);
 	cr_assert_str_eq(ama_error_msg(), want);
 	cr_assert_str_eq(ama_error_path(), lock);
 	unlink(lock);
