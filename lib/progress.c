@@ -22,7 +22,8 @@ void ama_human_bytes(char *buf, double bytes)
 	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	int u = 0;
 
-	while (bytes >= 1024 && u < 5) {
+	/* move up while the printed figure would round to 1024 or more */
+	while (u < 5 && bytes >= (u ? 1023.95 : 1023.5)) {
 		bytes /= 1024;
 		u++;
 	}
