@@ -139,6 +139,26 @@ static void add_opt(struct optset *s, const struct ama_option *o)
 	s->map[s->n++] = o;
 }
 
+/*
+ * Did the long option in bad (a "--name[=value]" argument) fail with
+ * optopt, or did a short one after it? glibc leaves optind on a cluster
+ * of short options ("-xz") until its end, so the argument before it can
+ * be a long option that parsed well.
+ */
+static int long_at_fault(const struct optset *s, const char *bad, int optopt)
+{
+	size_t n = strcspn(bad + 2, "=");
+	int i;
+
+	if (bad[0] != '-' || bad[1] != '-')
+		return 0;
+	for (i = 0; i < s->nlong; i++)
+		if (strlen(s->longs[i].name) == n &&
+		    !strncmp(s->longs[i].name, bad + 2, n))
+			return s->longs[i].val == optopt;
+	return 0;
+}
+
 int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 		      unsigned common, struct ama_common *c,
 		      const char *usage)
@@ -181,9 +201,13 @@ int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 			if (ch == ':')
 				return usage_fail(c,
 					"option '%s' needs a value", bad);
-			if (optopt && !(bad[0] == '-' && bad[1] == '-'))
+			if (optopt && !long_at_fault(&s, bad, optopt))
 				return usage_fail(c,
 					"unknown option '-%c'", optopt);
+			if (optopt && strchr(bad, '='))
+				return usage_fail(c, "option '%.*s' takes "
+					"no value", (int)strcspn(bad, "="),
+					bad);
 			return usage_fail(c, "unknown option '%s'",
 						   bad);
 		}
