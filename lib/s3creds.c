@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -136,13 +137,13 @@ static int scan_handler(void *user, const char *section, const char *key,
 	p->found = 1;
 	if (!key)
 		return 1;
-	if (!strcmp(key, "aws_access_key_id"))
+	if (!strcasecmp(key, "aws_access_key_id"))
 		slot = &p->key_id;
-	else if (!strcmp(key, "aws_secret_access_key"))
+	else if (!strcasecmp(key, "aws_secret_access_key"))
 		slot = &p->secret;
-	else if (!strcmp(key, "aws_session_token"))
+	else if (!strcasecmp(key, "aws_session_token"))
 		slot = &p->token;
-	else if (!strcmp(key, "region"))
+	else if (!strcasecmp(key, "region"))
 		slot = &p->region;
 	if (value && value[0] == '\001') {
 		size_t i = strtoul(value + 1, NULL, 10);
@@ -296,6 +297,16 @@ static int load_creds(struct ama_s3_creds *out, const struct ama_config *cfg,
 	}
 	id = env("AWS_ACCESS_KEY_ID");
 	secret = env("AWS_SECRET_ACCESS_KEY");
+	if (!id != !secret) {
+		/* as the aws CLI: half a key pair is a mistake, not a miss */
+		rc = ama_error_set(AMA_ESETUP, "partial credentials in the "
+				   "environment: %s is set, %s is not",
+				   id ? "AWS_ACCESS_KEY_ID" :
+				   "AWS_SECRET_ACCESS_KEY",
+				   id ? "AWS_SECRET_ACCESS_KEY" :
+				   "AWS_ACCESS_KEY_ID");
+		goto out;
+	}
 	if (id && secret) {
 		memset(out, 0, sizeof(*out));
 		out->key_id = ama_strdup(id);
@@ -303,6 +314,8 @@ static int load_creds(struct ama_s3_creds *out, const struct ama_config *cfg,
 		if (env("AWS_SESSION_TOKEN"))
 			out->token = ama_strdup(env("AWS_SESSION_TOKEN"));
 		out->source = ama_strdup("environment");
+		/* the region still comes from AWS_PROFILE's, as for aws */
+		*profile_used = env("AWS_PROFILE");
 		rc = 0;
 		goto out;
 	}

@@ -458,13 +458,49 @@ Test(s3creds, one_environment_key_without_the_other_is_not_a_pair)
 {
 	struct ama_s3_settings s;
 
+	/* as the aws CLI: an error, even with a default profile to fall to */
+	put_credentials();
 	setenv("AWS_ACCESS_KEY_ID", "AKIAENV", 1);
 	load(&s, NULL, "staging", AMA_ESETUP);
+	assert_msg("partial credentials in the environment: "
+		   "AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not");
 	unsetenv("AWS_ACCESS_KEY_ID");
 	setenv("AWS_SECRET_ACCESS_KEY", "envSECRET", 1);
 	load(&s, NULL, "staging", AMA_ESETUP);
+	assert_msg("partial credentials in the environment: "
+		   "AWS_SECRET_ACCESS_KEY is set, AWS_ACCESS_KEY_ID is not");
 	assert_error_keeps_secrets();
 	assert_empty(&s);
+}
+
+/* keys with the environment's pair: the region is still AWS_PROFILE's */
+Test(s3creds, environment_keys_take_the_region_of_aws_profile)
+{
+	struct ama_s3_settings s;
+
+	put_credentials();
+	put_aws_config();
+	setenv("AWS_ACCESS_KEY_ID", "AKIAENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "envSECRET", 1);
+	setenv("AWS_PROFILE", "p1", 1);
+	load(&s, NULL, "staging", 0);
+	cr_assert_str_eq(s.creds.key_id, "AKIAENV");
+	cr_assert_str_eq(s.region, "ap-south-1");
+	ama_s3_settings_release(&s);
+}
+
+/* Python's configparser, which the aws CLI uses, folds key names */
+Test(profile, key_names_are_not_case_sensitive)
+{
+	struct ama_s3_creds c;
+
+	put_file("creds", "[default]\nAWS_ACCESS_KEY_ID = AKIAUP\n"
+		 "Aws_Secret_Access_Key = upSECRET\n");
+	cr_assert_eq(ama_s3_profile_read(&c, "creds", "default"), 0, "%s",
+		     ama_error_msg());
+	cr_assert_str_eq(c.key_id, "AKIAUP");
+	cr_assert_str_eq(c.secret, "upSECRET");
+	ama_s3_creds_release(&c);
 }
 
 Test(s3creds, environment_keys_with_their_token_and_the_aws_defaults)
@@ -920,7 +956,6 @@ Test(s3creds, secrets_never_show_in_errors_or_sources)
 	struct ama_s3_settings s;
 
 	put_credentials();
-	setenv("AWS_SECRET_ACCESS_KEY", "envSECRET", 1);
 	setenv("AWS_SESSION_TOKEN", "envTOKEN", 1);
 	/* a line holding a secret that inih cannot parse */
 	put_file("syntax", "[default]\naws_secret_access_key synSECRET\n");
