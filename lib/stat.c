@@ -10,13 +10,28 @@
 #include "error.h"
 #include "stat.h"
 
+/*
+ * A time in nanoseconds; beyond what 64 bits hold (before 1678, after
+ * 2262: ext4 stores times up to 2446) it saturates. Such an mtime cannot
+ * tell two values apart, but the ctime the kernel sets on every change
+ * still does.
+ */
+static int64_t time_ns(const struct timespec *t)
+{
+	int64_t ns;
+
+	if (__builtin_mul_overflow((int64_t)t->tv_sec, (int64_t)1000000000,
+				   &ns) ||
+	    __builtin_add_overflow(ns, (int64_t)t->tv_nsec, &ns))
+		return t->tv_sec < 0 ? INT64_MIN : INT64_MAX;
+	return ns;
+}
+
 void ama_stat_from(struct ama_stat *out, const struct stat *st)
 {
 	out->size = (uint64_t)st->st_size;
-	out->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
-		st->st_mtim.tv_nsec;
-	out->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 +
-		st->st_ctim.tv_nsec;
+	out->mtime_ns = time_ns(&st->st_mtim);
+	out->ctime_ns = time_ns(&st->st_ctim);
 	out->ino = (uint64_t)st->st_ino;
 	out->dev = (uint64_t)st->st_dev;
 	out->nlink = (uint32_t)st->st_nlink;

@@ -319,6 +319,31 @@ Test(stat, times_before_1970_are_negative)
 	cr_assert_eq(st.ctime_ns, -1);
 }
 
+/* beyond 2262 (ext4 goes to 2446) and before 1678: saturated, no overflow */
+Test(stat, times_beyond_64_bits_of_nanoseconds_saturate)
+{
+	struct stat sb;
+	struct ama_stat st;
+
+	memset(&sb, 0, sizeof(sb));
+	sb.st_mtim.tv_sec = 9223372036;		/* 2262-04-11: the last second */
+	sb.st_mtim.tv_nsec = 854775807;
+	sb.st_ctim.tv_sec = 9223372037;		/* one more */
+	ama_stat_from(&st, &sb);
+	cr_assert_eq(st.mtime_ns, INT64_MAX);
+	cr_assert_eq(st.ctime_ns, INT64_MAX);
+	sb.st_mtim.tv_sec = 15000000000;	/* 2445 */
+	sb.st_mtim.tv_nsec = 1;
+	sb.st_ctim.tv_sec = -9223372037;	/* 1677 */
+	ama_stat_from(&st, &sb);
+	cr_assert_eq(st.mtime_ns, INT64_MAX);
+	cr_assert_eq(st.ctime_ns, INT64_MIN);
+	sb.st_mtim.tv_sec = 9223372036;		/* just inside */
+	sb.st_mtim.tv_nsec = 854775806;
+	ama_stat_from(&st, &sb);
+	cr_assert_eq(st.mtime_ns, INT64_MAX - 1);
+}
+
 Test(stat, type_names)
 {
 	cr_assert_str_eq(ama_stat_type_name(S_IFREG | 0644), "regular file");
