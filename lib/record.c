@@ -70,6 +70,9 @@ int ama_unquote_path(struct ama_buf *out, const char *s, size_t len)
 					"bad quoting: bytes after the closing quote");
 			return 0;
 		}
+		if (!c)
+			return ama_error_set(AMA_EINVAL,
+				"bad quoting: NUL byte in a path");
 		if (c != '\\') {
 			ama_buf_addch(out, c);
 			continue;
@@ -146,7 +149,10 @@ static int read_line(struct ama_reader *r)
 			r->start += n_line + 1;
 			return 1;
 		}
-		ama_buf_add(&r->line, r->data + r->start, r->end - r->start);
+		/* no arithmetic on data before the first read allocates it */
+		if (r->start < r->end)
+			ama_buf_add(&r->line, r->data + r->start,
+				    r->end - r->start);
 		r->start = r->end = 0;
 		if (r->eof)
 			return r->line.len ? 1 : 0;

@@ -77,6 +77,15 @@ Test(quote, unquote_rejects_nul_and_junk)
 	ama_buf_release(&b);
 }
 
+Test(quote, unquote_rejects_a_raw_nul_inside_the_quotes)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+
+	cr_assert_eq(ama_unquote_path(&b, "\"a\0b\"", 5), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(), "bad quoting: NUL byte in a path");
+	ama_buf_release(&b);
+}
+
 /* a reader over the bytes of s */
 static int pipe_of(const char *s, size_t n)
 {
@@ -142,6 +151,53 @@ Test(reader, a_record_without_tab_is_malformed_and_skipped)
 	cr_assert_str_eq(ama_error_msg(), "malformed record at line 1: no TAB");
 	cr_assert_eq(ama_reader_next(&r, &rec), 1);
 	cr_assert_str_eq(rec.path, "ok");
+	ama_reader_release(&r);
+	close(fd);
+}
+
+Test(reader, a_raw_nul_in_a_quoted_path_is_malformed)
+{
+	static const char in[] = "\"a\0b\"\nx 1\t\"a\0\"\n\"ok\"\n";
+	struct ama_reader r;
+	struct ama_record rec;
+	int fd = pipe_of(in, sizeof(in) - 1);
+
+	ama_reader_init(&r, fd, 0, AMA_INPUT_PATHS);
+	cr_assert_eq(ama_reader_next(&r, &rec), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(), "malformed record at line 1: "
+			 "bad quoting: NUL byte in a path");
+	cr_assert_eq(ama_reader_next(&r, &rec), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(), "malformed record at line 2: "
+			 "malformed record: NUL in a path");
+	cr_assert_eq(ama_reader_next(&r, &rec), 1);
+	cr_assert_eq(rec.path_len, 2);
+	cr_assert_str_eq(rec.path, "ok");
+	cr_assert_eq(ama_reader_next(&r, &rec), 0);
+	ama_reader_release(&r);
+	close(fd);
+	fd = pipe_of(in, sizeof(in) - 1);
+	ama_reader_init(&r, fd, 0, AMA_INPUT_RECORDS);
+	cr_assert_eq(ama_reader_next(&r, &rec), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(), "malformed record at line 1: no TAB");
+	cr_assert_eq(ama_reader_next(&r, &rec), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(), "malformed record at line 2: "
+			 "bad quoting: NUL byte in a path");
+	cr_assert_eq(ama_reader_next(&r, &rec), AMA_EINVAL);
+	cr_assert_eq(ama_reader_next(&r, &rec), 0);
+	ama_reader_release(&r);
+	close(fd);
+}
+
+Test(reader, empty_input_is_the_end)
+{
+	struct ama_reader r;
+	struct ama_record rec;
+	int fd = pipe_of("", 0);
+
+	/* the first read starts from no buffer at all */
+	ama_reader_init(&r, fd, 0, AMA_INPUT_PATHS);
+	cr_assert_eq(ama_reader_next(&r, &rec), 0);
+	cr_assert_eq(ama_reader_next(&r, &rec), 0);
 	ama_reader_release(&r);
 	close(fd);
 }
