@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "error.h"
 #include "s3xml.h"
 #include "store_backend.h"
+#include "utf8.h"
 
 /*
  * The answers are small and flat: every value is the text of a leaf
@@ -232,9 +234,10 @@ static void list_leaf(struct flat *f, const char *path, const char *text,
 	} else if (!strcmp(path, "Contents/Size")) {
 		char *end;
 
+		/* digits only: strtoull() takes " 5" and "+5" and wraps "-1" */
 		errno = 0;
 		st->info.size = strtoull(text, &end, 10);
-		if (errno || end == text || *end)
+		if (!isdigit((unsigned char)text[0]) || errno || *end)
 			st->bad = 1;
 	} else if (!strcmp(path, "Contents/ETag")) {
 		ama_s3_etag_unquote(st->info.etag, text, len);
@@ -248,13 +251,15 @@ static void list_leaf(struct flat *f, const char *path, const char *text,
 	}
 }
 
+/*
+ * A Contents ends: keep its key as it came (XML text holds no NUL) and its
+ * info. Keys are decoded, checked and stripped once the whole answer is
+ * read, since EncodingType may come after them (MinIO sends it last).
+ */
 static void list_group_end(struct flat *f, const char *path)
 {
 	struct list_state *st = f->ctx;
 	struct ama_store_page *pg = st->page;
-	struct ama_buf dec = AMA_BUF_INIT;
-	const char *key;
-	size_t klen, plen = strlen(st->strip);
 
 	if (strcmp(path, "Contents"))
 		return;
@@ -262,31 +267,50 @@ static void list_group_end(struct flat *f, const char *path)
 		st->bad = 1;
 		return;
 	}
-	key = ama_buf_str(&st->key);
-	klen = st->key.len;
-	if (st->url_encoded) {
-		if (url_decode(&dec, key, klen) < 0) {
-			st->bad = 1;
-			goto out;
-		}
-		key = ama_buf_str(&dec);
-		klen = dec.len;
-	}
-	if (klen < plen || memcmp(key, st->strip, plen))
-		goto out;
 	if (pg->n == st->alloc) {
 		st->alloc = st->alloc ? 2 * st->alloc : 64;
 		pg->entries = ama_realloc(pg->entries,
 					  st->alloc * sizeof(*pg->entries));
 	}
 	ama_store_info_classify(&st->info);
-	pg->entries[pg->n].key = ama_strndup(key + plen, klen - plen);
+	pg->entries[pg->n].key = ama_strndup(ama_buf_str(&st->key),
+					     st->key.len);
 	pg->entries[pg->n].info = st->info;
 	pg->n++;
-out:
-	ama_buf_release(&dec);
 	memset(&st->info, 0, sizeof(st->info));
 	st->have_key = 0;
+}
+
+/* Decode and check the keys kept; drop those not under strip, strip it. */
+static void list_finish(struct list_state *st)
+{
+	struct ama_store_page *pg = st->page;
+	struct ama_buf dec = AMA_BUF_INIT;
+	size_t plen = strlen(st->strip), i, k = 0;
+
+	for (i = 0; i < pg->n; i++) {
+		char *raw = pg->entries[i].key;
+		const char *key = raw;
+		size_t klen = strlen(raw);
+
+		if (!st->bad && st->url_encoded) {
+			if (url_decode(&dec, raw, klen) < 0)
+				st->bad = 1;
+			key = ama_buf_str(&dec);
+			klen = dec.len;
+		}
+		if (!st->bad && !ama_utf8_valid(key, klen))
+			st->bad = 1;
+		if (!st->bad && klen >= plen && !memcmp(key, st->strip, plen)) {
+			pg->entries[k].key = ama_strndup(key + plen,
+							 klen - plen);
+			pg->entries[k].info = pg->entries[i].info;
+			k++;
+		}
+		free(raw);
+	}
+	pg->n = k;
+	ama_buf_release(&dec);
 }
 
 int ama_s3xml_list(struct ama_store_page *out, const char *strip_prefix,
@@ -304,6 +328,7 @@ int ama_s3xml_list(struct ama_store_page *out, const char *strip_prefix,
 	f.group_end = list_group_end;
 	f.ctx = &st;
 	rc = flat_parse(&f, xml, len);
+	list_finish(&st);
 	if (rc == 0)
 		rc = root_error(&f, xml, len, err);
 	if (rc == 0 && strcmp(f.root, "ListBucketResult"))

@@ -29,8 +29,11 @@ int ama_s3xml_error(struct ama_s3_error *err, const char *xml, size_t len);
 /*
  * ListObjectsV2 (ListBucketResult): entries with keys stripped of
  * strip_prefix (keys not under it are skipped), url-decoded when the
- * answer says EncodingType url; out->next gets NextContinuationToken when
- * IsTruncated is true. Free with ama_store_page_release().
+ * answer says EncodingType url (before or after the keys: MinIO puts it
+ * last); out->next gets NextContinuationToken when IsTruncated is true.
+ * A key that is not valid UTF-8 or holds a NUL once decoded (S3 has no
+ * such keys) makes the answer AMA_ECORRUPT. Free with
+ * ama_store_page_release().
  */
 int ama_s3xml_list(struct ama_store_page *out, const char *strip_prefix,
 		   const char *xml, size_t len, struct ama_s3_error *err);

@@ -5,43 +5,13 @@
 #include <string.h>
 
 #include "shellquote.h"
+#include "utf8.h"
 
 /* Is the character safe unquoted in a shell word? */
 static int shell_safe(unsigned char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		(ch >= '0' && ch <= '9') || strchr("._/-+,:@%=", ch);
-}
-
-/*
- * The length of the UTF-8 sequence at u (1 to 4 bytes; an ASCII byte is
- * 1), or 0 if the bytes there are not valid UTF-8 (a stray continuation
- * byte, a truncated or overlong sequence, a surrogate, beyond U+10FFFF).
- */
-static size_t utf8_len(const unsigned char *u)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (*u < 0x80)
-		return 1;
-	if (*u >= 0xc2 && *u <= 0xdf)
-		n = 2, cp = *u & 0x1f;
-	else if (*u >= 0xe0 && *u <= 0xef)
-		n = 3, cp = *u & 0x0f;
-	else if (*u >= 0xf0 && *u <= 0xf4)
-		n = 4, cp = *u & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (u[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
 }
 
 /* The columns a path takes on a terminal: a character a column. */
@@ -51,7 +21,7 @@ size_t ama_text_columns(const char *p, size_t len)
 	size_t i = 0, cols = 0, n;
 
 	while (i < len) {
-		n = utf8_len(u + i);
+		n = ama_utf8_char(u + i, len - i);
 		i += n ? n : 1;
 		cols++;
 	}
@@ -72,7 +42,7 @@ void ama_quote_shell(struct ama_buf *out, const char *p)
 	size_t n;
 
 	for (u = (const unsigned char *)p; *u; u += n ? n : 1) {
-		n = utf8_len(u);
+		n = ama_utf8_char(u, SIZE_MAX);
 		safe &= shell_safe(*u);
 		raw |= !n || *u < 0x20 || *u == 0x7f;
 	}
@@ -85,7 +55,7 @@ void ama_quote_shell(struct ama_buf *out, const char *p)
 	if (raw) {
 		ama_buf_addstr(out, "$'");
 		for (u = (const unsigned char *)p; *u; u += n) {
-			n = utf8_len(u);
+			n = ama_utf8_char(u, SIZE_MAX);
 			if (!n || *u < 0x20 || *u == 0x7f) {
 				ama_buf_addf(out, "\\%03o", *u);
 				n = 1;

@@ -11,51 +11,12 @@
 #include "error.h"
 #include "md5.h"
 #include "record.h"
+#include "utf8.h"
 #include "wire.h"
-
-/* The length of the valid UTF-8 character at s (n bytes left), or 0. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return s[0] ? 1 : 0;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF: as jansson refuses them */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
 
 int ama_wire_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		size_t l = utf8_char(p + i, n - i);
-
-		if (!l)
-			return 0;
-		i += l;
-	}
-	return 1;
+	return ama_utf8_valid(s, n);
 }
 
 void ama_wire_quote_path(struct ama_buf *out, const char *path, size_t len)
@@ -70,7 +31,7 @@ void ama_wire_quote_path(struct ama_buf *out, const char *path, size_t len)
 	ama_buf_addch(out, '"');
 	while (i < len) {
 		unsigned char c = p[i];
-		size_t l = utf8_char(p + i, len - i);
+		size_t l = ama_utf8_char(p + i, len - i);
 
 		if (l > 1) {
 			ama_buf_add(out, p + i, l);
@@ -112,7 +73,7 @@ json_t *ama_wire_text(const char *s)
 	if (ama_wire_utf8_valid(s, n))
 		return json_string(s);
 	while (i < n) {
-		size_t l = utf8_char(p + i, n - i);
+		size_t l = ama_utf8_char(p + i, n - i);
 
 		if (l) {
 			ama_buf_add(&b, p + i, l);

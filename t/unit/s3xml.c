@@ -2,9 +2,11 @@
 #include "auto-config.h"
 
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "error.h"
 #include "s3xml.h"
 #include "store.h"
@@ -126,6 +128,66 @@ Test(s3xml, url_encoded_keys_are_decoded)
 	ama_store_page_release(&p);
 }
 
+Test(s3xml, keys_are_decoded_when_the_encoding_type_comes_last)
+{
+	struct ama_store_page p;
+	/* MinIO's order: EncodingType after Contents and CommonPrefixes */
+	const char *x = "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/"
+		"2006-03-01/\"><Name>staging</Name><Prefix>pre%2F</Prefix>"
+		"<KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>"
+		"<IsTruncated>false</IsTruncated>"
+		"<Contents><Key>pre/sp+ace%2Bplus%25</Key><Size>1</Size>"
+		"</Contents>"
+		"<Contents><Key>other%2Fk</Key><Size>2</Size></Contents>"
+		"<Contents><Key>pre%2Fk</Key><Size>3</Size></Contents>"
+		"<EncodingType>url</EncodingType></ListBucketResult>";
+
+	cr_assert_eq(ama_s3xml_list(&p, "pre/", XML(x), NULL), 0);
+	cr_assert_eq(p.n, 2);
+	cr_assert_str_eq(p.entries[0].key, "sp ace+plus%");
+	cr_assert_eq(p.entries[0].info.size, 1);
+	cr_assert_str_eq(p.entries[1].key, "k");
+	cr_assert_eq(p.entries[1].info.size, 3);
+	ama_store_page_release(&p);
+}
+
+/* A listing of one url-encoded key. */
+static int list_one(struct ama_store_page *p, const char *key)
+{
+	struct ama_buf x = AMA_BUF_INIT;
+	int rc;
+
+	ama_buf_addf(&x, "<ListBucketResult><EncodingType>url</EncodingType>"
+		     "<IsTruncated>false</IsTruncated><Contents><Key>%s</Key>"
+		     "<Size>1</Size></Contents></ListBucketResult>", key);
+	rc = ama_s3xml_list(p, "", x.s, x.len, NULL);
+	ama_buf_release(&x);
+	return rc;
+}
+
+Test(s3xml, a_key_with_a_nul_or_not_utf8_is_corrupt)
+{
+	static const char *const bad[] = {
+		"a%00b",		/* would be cut to "a" */
+		"pre/sp+ace%26%B3%A9",	/* continuation bytes alone */
+		"a%FF", "a%C3", "%C0%AF", "%ED%A0%80", "%F4%90%80%80",
+	};
+	struct ama_store_page p;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(list_one(&p, bad[i]), AMA_ECORRUPT, "%s", bad[i]);
+		cr_assert_str_eq(ama_error_msg(),
+				 "the store's listing has a malformed entry");
+		cr_assert_eq(p.n, 0);
+		cr_assert_null(p.entries);
+	}
+	cr_assert_eq(list_one(&p, "%F0%9F%98%80%EF%BF%BD%7F"), 0);
+	cr_assert_eq(p.n, 1);
+	cr_assert_str_eq(p.entries[0].key, "\xf0\x9f\x98\x80\xef\xbf\xbd\x7f");
+	ama_store_page_release(&p);
+}
+
 Test(s3xml, a_truncated_listing_without_token_is_corrupt)
 {
 	struct ama_store_page p;
@@ -144,6 +206,36 @@ Test(s3xml, a_bad_size_is_corrupt)
 		"</ListBucketResult>";
 
 	cr_assert_eq(ama_s3xml_list(&p, "", XML(x), NULL), AMA_ECORRUPT);
+}
+
+Test(s3xml, a_size_with_a_sign_or_spaces_is_corrupt)
+{
+	static const char *const bad[] = {
+		"-14572800", "-1", "+5", " 5", "5 ", "", "18446744073709551616",
+	};
+	struct ama_store_page p;
+	struct ama_buf x = AMA_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ama_buf_reset(&x);
+		ama_buf_addf(&x, "<ListBucketResult><IsTruncated>false"
+			     "</IsTruncated><Contents><Key>k</Key><Size>%s"
+			     "</Size></Contents></ListBucketResult>", bad[i]);
+		cr_assert_eq(ama_s3xml_list(&p, "", x.s, x.len, NULL),
+			     AMA_ECORRUPT, "'%s'", bad[i]);
+		cr_assert_str_eq(ama_error_msg(),
+				 "the store's listing has a malformed entry");
+		cr_assert_eq(p.n, 0);
+	}
+	ama_buf_reset(&x);
+	ama_buf_addstr(&x, "<ListBucketResult><IsTruncated>false</IsTruncated>"
+		       "<Contents><Key>k</Key><Size>18446744073709551615"
+		       "</Size></Contents></ListBucketResult>");
+	cr_assert_eq(ama_s3xml_list(&p, "", x.s, x.len, NULL), 0);
+	cr_assert_eq(p.entries[0].info.size, UINT64_MAX);
+	ama_store_page_release(&p);
+	ama_buf_release(&x);
 }
 
 Test(s3xml, a_listing_that_is_an_error_says_so)
