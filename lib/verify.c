@@ -46,6 +46,7 @@ int ama_verify_stat_matches(const struct ama_stat *recorded,
 struct checker {
 	struct ama_hasher h;
 	int ready;
+	int stat_only;		/* ama_verify_opts.stat_only */
 	int dirfd;		/* -1: none */
 	struct ama_buf dir;	/* the folder dirfd is for */
 };
@@ -173,6 +174,10 @@ static void check(const struct ama_index *idx, struct ama_index_entry *e,
 		out->verdict = AMA_VERDICT_OK;
 		return;
 	}
+	if (k->stat_only) {
+		out->verdict = AMA_VERDICT_MODIFIED;	/* to be read */
+		return;
+	}
 	rehash(e, k, out);
 }
 
@@ -266,6 +271,7 @@ struct run {
 	struct ama_index *idx;
 	struct ama_index_entry *e;
 	const size_t *pos;
+	int stat_only;
 	size_t n;		/* entries to check */
 	size_t batch;		/* entries a claim */
 	size_t nbatches;
@@ -291,6 +297,7 @@ static void *worker(void *arg)
 	struct checker k;
 
 	checker_init(&k);
+	k.stat_only = r->stat_only;
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		size_t b, i, first, last;
@@ -330,6 +337,7 @@ static int run_inline(struct ama_index *idx, const struct ama_verify_opts *o,
 	int rc = 0;
 
 	checker_init(&k);
+	k.stat_only = r->stat_only;
 	for (i = 0; i < r->n && rc == 0; i++) {
 		check(idx, nth(r, i), i + 1 < r->n ? nth(r, i + 1) : NULL, &k,
 		      &res);
@@ -417,6 +425,7 @@ int ama_verify_run(struct ama_index *idx, const struct ama_verify_opts *o)
 	r.idx = idx;
 	r.e = ama_index_entries(idx, &count);
 	r.pos = o->pos;
+	r.stat_only = o->stat_only;
 	r.n = o->pos ? o->npos : count;
 	if (r.n == 0)
 		return 0;

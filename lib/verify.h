@@ -110,6 +110,12 @@ struct ama_verify_opts {
 	void *ctx;
 	/* if not NULL, refreshed entries are appended to it */
 	struct ama_refresh_list *refresh;
+	/*
+	 * Never read a file: an entry the rule would rehash is MODIFIED with
+	 * rehashed 0, as one of another size is, for a caller that hashes
+	 * such files itself (ama add, with its progress line).
+	 */
+	int stat_only;
 };
 
 /*

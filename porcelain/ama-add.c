@@ -36,7 +36,6 @@ struct add {
 	struct ama_hashpool *pool;	/* while hashing */
 	uint64_t hashed;		/* files the pool has delivered */
 	size_t added, updated, unchanged;
-	int changed;		/* an entry was refreshed or updated */
 	int status;
 };
 
@@ -101,22 +100,12 @@ static int checked(const struct ama_verify_result *r, void *ctx)
 
 	switch (r->verdict) {
 	case AMA_VERDICT_OK:
-		/* touched only: the entry has its new stat record already */
-		a->changed |= r->refreshed;
 		a->unchanged++;
 		break;
 	case AMA_VERDICT_MODIFIED:
-		if (!r->rehashed) {
-			/* another size: not read yet */
-			to_hash(a, e->path, e->path_len, r->st.size);
-			break;
-		}
-		e->md5 = r->md5;
-		e->st = r->st;
-		e->flags = r->racy ? AMA_ENTRY_RACY : 0;
-		e->state = AMA_STATE_PENDING;
-		a->changed = 1;
-		a->updated++;
+		/* not read (stat_only): hashed with the new files, and a
+		 * touch found there counts as unchanged */
+		to_hash(a, e->path, e->path_len, r->st.size);
 		break;
 	case AMA_VERDICT_DELETED:
 		ama_msg_path(e->path, "gone while it was being added");
@@ -140,6 +129,7 @@ static int check_known(struct add *a)
 	o.jobs = a->c->jobs;
 	o.pos = a->pos;
 	o.npos = a->npos;
+	o.stat_only = 1;	/* what must be read goes to the hash pool */
 	o.fn = checked;
 	o.ctx = a;
 	return ama_verify_run(a->idx, &o);
@@ -298,7 +288,7 @@ int main(int argc, char **argv)
 	 * Nothing hashed, nothing changed: the index stays as it is (a
 	 * rewrite costs a tenth of a second at 10^6 entries, for nothing).
 	 */
-	if (rc >= 0 && (a.todo.n || a.changed))
+	if (rc >= 0 && a.todo.n)
 		rc = ama_index_write_and_commit(a.idx);
 	else if (rc >= 0)
 		ama_index_rollback(a.idx);

@@ -595,6 +595,49 @@ Test(verify, a_touched_file_is_ok_and_refreshed_in_memory_and_on_disk)
 	free(s);
 }
 
+/* stat_only: what would be read is MODIFIED, not read, nothing refreshed */
+Test(verify, stat_only_reads_no_file)
+{
+	struct ama_index *idx = locked();
+	struct ama_refresh_list l = AMA_REFRESH_LIST_INIT;
+	struct ama_verify_opts o;
+	struct ama_index_entry *e;
+	struct ama_stat before;
+	struct seen *s = calloc(1, sizeof(*s));
+
+	put("a", "hello");
+	put("b", "world");
+	put("c", "same");
+	set_mtime("a", 1600000000);
+	set_mtime("b", 1600000000);
+	set_mtime("c", 1600000000);
+	add(idx, "a", "hello", 0);
+	add(idx, "b", "world", 0);
+	add(idx, "c", "same", 0);
+	idx = saved(idx);
+	set_mtime("a", 1600000100);	/* touched */
+	put("b", "WORLD");		/* same size, new content */
+	set_mtime("b", 1600000000);	/* and the old mtime: ctime tells */
+	e = ama_index_find(idx, "a", 1);
+	before = e->st;
+	memset(&o, 0, sizeof(o));
+	o.jobs = 2;
+	o.fn = record;
+	o.ctx = s;
+	o.refresh = &l;
+	o.stat_only = 1;
+	cr_assert_eq(ama_verify_run(idx, &o), 0);
+	cr_assert_eq(s->n, 3);
+	/* a rehash would say "ok" of a: 'm' shows it was not read */
+	cr_assert_eq(s->verdicts[0], 'm', "a touch, not read");
+	cr_assert_eq(s->verdicts[1], 'm');
+	cr_assert_eq(s->verdicts[2], 'o');
+	cr_assert_eq(l.n, 0);
+	cr_assert(ama_stat_equal(&ama_index_find(idx, "a", 1)->st, &before));
+	ama_index_free(idx);
+	free(s);
+}
+
 Test(verify, a_racy_entry_confirmed_loses_its_flag)
 {
 	struct ama_index *idx = locked();
