@@ -14,21 +14,8 @@
 #include "asset.h"
 #include "buf.h"
 #include "error.h"
+#include "tmpdir.h"
 
-static char dir[] = "/tmp/ama-unit-asset-XXXXXX";
-
-static void make_dir(void)
-{
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-}
 
 TestSuite(asset_find, .init = make_dir, .fini = remove_dir, .timeout = 60);
 

@@ -16,21 +16,8 @@
 #include "error.h"
 #include "hashpool.h"
 #include "md5.h"
+#include "tmpdir.h"
 
-static char dir[] = "/tmp/ama-unit-hashpool-XXXXXX";
-
-static void make_dir(void)
-{
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-}
 
 TestSuite(hashpool, .init = make_dir, .fini = remove_dir, .timeout = 60);
 

@@ -16,28 +16,20 @@
 
 #include "error.h"
 #include "lockfile.h"
+#include "tmpdir.h"
 
-static char dir[] = "/tmp/ama-unit-lockfile-XXXXXX";
-
-static void make_dir(void)
+/* the suite's folder, and a umask that the mode checks can count on */
+static void make_dir_umask(void)
 {
-	cr_assert_not_null(mkdtemp(dir));
+	make_dir();
 	umask(022);
 }
 
-static void remove_dir(void)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(lock, .init = make_dir, .fini = remove_dir, .timeout = 60);
-TestSuite(write_file_atomic, .init = make_dir, .fini = remove_dir,
+TestSuite(lock, .init = make_dir_umask, .fini = remove_dir, .timeout = 60);
+TestSuite(write_file_atomic, .init = make_dir_umask, .fini = remove_dir,
 	  .timeout = 60);
-TestSuite(read_file, .init = make_dir, .fini = remove_dir, .timeout = 60);
-TestSuite(fsync_parent, .init = make_dir, .fini = remove_dir, .timeout = 60);
+TestSuite(read_file, .init = make_dir_umask, .fini = remove_dir, .timeout = 60);
+TestSuite(fsync_parent, .init = make_dir_umask, .fini = remove_dir, .timeout = 60);
 
 #define LIVE_MSG "locked: another ama process is writing it; " \
 	"try again when it has finished"

@@ -19,21 +19,8 @@
 #include "error.h"
 #include "md5.h"
 #include "stat.h"
+#include "tmpdir.h"
 
-static char dir[] = "/tmp/ama-unit-md5-XXXXXX";
-
-static void make_dir(void)
-{
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-}
 
 TestSuite(md5_file, .init = make_dir, .fini = remove_dir, .timeout = 60);
 

@@ -15,21 +15,8 @@
 
 #include "error.h"
 #include "stat.h"
+#include "tmpdir.h"
 
-static char dir[] = "/tmp/ama-unit-stat-XXXXXX";
-
-static void make_dir(void)
-{
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-}
 
 TestSuite(stat_path, .init = make_dir, .fini = remove_dir, .timeout = 60);
 
