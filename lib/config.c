@@ -114,12 +114,25 @@ static int handler(void *user, const char *section, const char *key,
 	return 1;
 }
 
-/* inih reads lines into a fixed buffer: one that does not fit is refused. */
-struct line_reader {
+/*
+ * inih reads a line into a buffer of INI_MAX_LINE bytes. The reader below
+ * reads lines of any length itself and hands inih what fits; with
+ * AMA_INI_LONG_VALUES a longer "key = value" line reaches inih as
+ * "key = \001N", its value kept in vals[N] and put back before the
+ * caller's handler sees it, and a longer comment as "#".
+ */
+struct ini_reader {
 	FILE *f;
+	unsigned flags;
+	char *line;
+	size_t cap;
 	int lineno;
 	int too_long;	/* the number of the first line that did not fit */
 	int max;	/* the longest line that fits, without its newline */
+	char **vals;
+	size_t nvals;
+	ama_ini_handler fn;
+	void *user;
 };
 
 /*
@@ -138,48 +151,99 @@ static char *unindent(char *str)
 
 static char *read_line(char *str, int num, void *stream)
 {
-	struct line_reader *r = stream;
-	size_t n;
-	int next;
+	struct ini_reader *r = stream;
+	ssize_t got = r->too_long ? -1 : getline(&r->line, &r->cap, r->f);
+	size_t n, klen;
+	const char *s, *v, *end;
 
-	if (r->too_long || !fgets(str, num, r->f))
+	if (got < 0)
 		return NULL;
 	r->lineno++;
 	r->max = num - 1;
-	n = strlen(str);
-	if (n + 1 < (size_t)num || str[n - 1] == '\n')
-		return unindent(str);
-	next = getc(r->f);
-	if (next == EOF || next == '\n')
-		return unindent(str);	/* it fitted, newline and all */
-	r->too_long = r->lineno;
-	return NULL;
+	n = (size_t)got;
+	if (n && r->line[n - 1] == '\n')
+		n--;
+	if (n < (size_t)num) {
+		memcpy(str, r->line, n);
+		str[n] = '\0';
+		return r->flags & AMA_INI_UNINDENT ? unindent(str) : str;
+	}
+	s = r->line + strspn(r->line, " \t");
+	klen = strcspn(r->line, "=:");
+	if (r->flags & AMA_INI_LONG_VALUES && (*s == '#' || *s == ';')) {
+		snprintf(str, (size_t)num, "#");
+		return str;
+	}
+	if (!(r->flags & AMA_INI_LONG_VALUES) || klen >= n ||
+	    klen + 32 >= (size_t)num) {
+		r->too_long = r->lineno;
+		return NULL;
+	}
+	v = r->line + klen + 1;
+	v += strspn(v, " \t");
+	end = r->line + n;
+	while (end > v && strchr(" \t\r", end[-1]))
+		end--;
+	r->vals = ama_realloc(r->vals, (r->nvals + 1) * sizeof(*r->vals));
+	r->vals[r->nvals] = ama_strndup(v, (size_t)(end - v));
+	snprintf(str, (size_t)num, "%.*s= \001%zu", (int)klen, r->line,
+		 r->nvals++);
+	return r->flags & AMA_INI_UNINDENT ? unindent(str) : str;
 }
 
-static int parse_into(struct ama_config *c, const char *path)
+/* The caller's handler, with the long values put back. */
+static int put_back(void *user, const char *section, const char *key,
+		    const char *value)
 {
-	struct line_reader r = { NULL, 0, 0, 0 };
+	struct ini_reader *r = user;
+
+	if (value && value[0] == '\001') {
+		size_t i = strtoul(value + 1, NULL, 10);
+
+		if (i < r->nvals)
+			value = r->vals[i];
+	}
+	return r->fn(r->user, section, key, value);
+}
+
+static void wipe(char *s, size_t n, unsigned flags)
+{
+	if (s && flags & AMA_INI_SECRET)
+		explicit_bzero(s, n);
+	free(s);
+}
+
+int ama_ini_parse_file(const char *path, unsigned flags, int io_code,
+		       ama_ini_handler fn, void *user)
+{
+	struct ini_reader r;
 	struct stat st;
+	size_t i;
 	int rc = 0;
 
+	memset(&r, 0, sizeof(r));
+	r.flags = flags;
+	r.fn = fn;
+	r.user = user;
 	r.f = fopen(path, "re");
 	if (!r.f) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		return ama_error_setp_errno(AMA_ESETUP, path, "cannot read");
+			return AMA_ENOTFOUND;
+		return ama_error_setp_errno(io_code, path, "cannot read");
 	}
 	if (fstat(fileno(r.f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
-		rc = ama_error_setp_errno(AMA_ESETUP, path, "cannot read");
+		rc = ama_error_setp_errno(io_code, path, "cannot read");
 		goto out;
 	}
-	rc = ini_parse_stream(read_line, &r, handler, c);
+	rc = ini_parse_stream(read_line, &r, put_back, &r);
 	if (ferror(r.f))
-		rc = ama_error_setp_errno(AMA_ESETUP, path, "cannot read");
+		rc = ama_error_setp_errno(io_code, path, "cannot read");
 	else if (r.too_long)
-		rc = ama_error_setp(AMA_ESETUP, path,
-				    "line %d: longer than %d bytes",
-				    r.too_long, r.max);
+		rc = ama_error_setp(AMA_ESETUP, path, "line %d: longer than "
+				    "%d bytes%s", r.too_long, r.max,
+				    flags & AMA_INI_LONG_VALUES ?
+				    " and not a key = value line" : "");
 	else if (rc > 0)
 		rc = ama_error_setp(AMA_ESETUP, path,
 				    "line %d: not valid INI", rc);
@@ -187,7 +251,19 @@ static int parse_into(struct ama_config *c, const char *path)
 		abort();	/* inih is out of memory */
 out:
 	fclose(r.f);
+	wipe(r.line, r.cap, flags);
+	for (i = 0; i < r.nvals; i++)
+		wipe(r.vals[i], strlen(r.vals[i]), flags);
+	free(r.vals);
 	return rc;
+}
+
+static int parse_into(struct ama_config *c, const char *path)
+{
+	int rc = ama_ini_parse_file(path, AMA_INI_UNINDENT, AMA_ESETUP,
+				    handler, c);
+
+	return rc == AMA_ENOTFOUND ? 0 : rc;
 }
 
 char *ama_config_user_path(void)

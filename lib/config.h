@@ -23,6 +23,26 @@ int ama_config_load(struct ama_config **out, const char *asset_file);
 int ama_config_load_file(struct ama_config **out, const char *path);
 void ama_config_free(struct ama_config *c);
 
+/*
+ * Reading an INI file with inih, for ama's own files and the aws CLI's.
+ * Flags: AMA_INI_UNINDENT, an indented line is a key (as `git config -f`
+ * writes them), not the continuation of a value; AMA_INI_LONG_VALUES,
+ * "key = value" lines and comments of any length (session tokens run to
+ * thousands of bytes; inih reads 199 a line), else a longer line is an
+ * error; AMA_INI_SECRET, what was read is wiped from memory afterwards.
+ * fn is called as inih calls its handler. Returns 0, AMA_ENOTFOUND (no
+ * such file), io_code ("cannot read: reason"), or AMA_ESETUP ("line 3:
+ * not valid INI", "line 3: longer than 199 bytes[ and not a key = value
+ * line]"), with path as subject.
+ */
+#define AMA_INI_UNINDENT	1u
+#define AMA_INI_LONG_VALUES	2u
+#define AMA_INI_SECRET		4u
+typedef int (*ama_ini_handler)(void *user, const char *section,
+			       const char *key, const char *value);
+int ama_ini_parse_file(const char *path, unsigned flags, int io_code,
+		       ama_ini_handler fn, void *user);
+
 /* The value of section.key (environment first), or NULL. */
 const char *ama_config_get(const struct ama_config *c, const char *section,
 			   const char *key);

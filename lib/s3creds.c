@@ -1,16 +1,14 @@
 /* s3creds.c: resolving an S3 store's endpoint, region and keys (profiles parsed with inih). */
 #include "auto-config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "buf.h"
+#include "config.h"
 #include "error.h"
 #include "s3creds.h"
 
@@ -69,62 +67,7 @@ struct profile_scan {
 	const char *alt;	/* another accepted section name, or NULL */
 	int found;
 	char *key_id, *secret, *token, *region;
-	char **long_values;	/* see read_aws_line() */
-	size_t nlong;
 };
-
-/*
- * The ~/.aws files hold session tokens of a thousand bytes and more, and
- * inih reads a line into a buffer of INI_MAX_LINE bytes. A longer
- * "key = value" line reaches inih as "key = \001N", its value kept in
- * p->long_values[N] and put back by the handler; a longer comment as "#".
- * Anything else that long is an error, line r->too_long.
- */
-struct aws_reader {
-	FILE *f;
-	struct profile_scan *p;
-	char *line;
-	size_t cap;
-	int lineno, too_long, max;
-};
-
-static char *read_aws_line(char *str, int num, void *stream)
-{
-	struct aws_reader *r = stream;
-	ssize_t n = getline(&r->line, &r->cap, r->f);
-	const char *s, *v, *end;
-	size_t klen;
-
-	if (n < 0 || r->too_long)
-		return NULL;
-	r->lineno++;
-	r->max = num - 1;
-	if (n < num) {
-		memcpy(str, r->line, (size_t)n + 1);
-		return str;
-	}
-	s = r->line + strspn(r->line, " \t");
-	if (*s == '#' || *s == ';') {
-		snprintf(str, (size_t)num, "#\n");
-		return str;
-	}
-	klen = strcspn(r->line, "=:");
-	if (!r->line[klen] || klen + 32 >= (size_t)num) {
-		r->too_long = r->lineno;
-		return NULL;
-	}
-	v = r->line + klen + 1;
-	v += strspn(v, " \t");
-	end = r->line + n;
-	while (end > v && strchr(" \t\r\n", end[-1]))
-		end--;
-	r->p->long_values = ama_realloc(r->p->long_values,
-		(r->p->nlong + 1) * sizeof(*r->p->long_values));
-	r->p->long_values[r->p->nlong] = ama_strndup(v, (size_t)(end - v));
-	snprintf(str, (size_t)num, "%.*s= \001%zu\n", (int)klen, r->line,
-		 r->p->nlong++);
-	return str;
-}
 
 static int scan_handler(void *user, const char *section, const char *key,
 			const char *value)
@@ -145,12 +88,6 @@ static int scan_handler(void *user, const char *section, const char *key,
 		slot = &p->token;
 	else if (!strcasecmp(key, "region"))
 		slot = &p->region;
-	if (value && value[0] == '\001') {
-		size_t i = strtoul(value + 1, NULL, 10);
-
-		if (i < p->nlong)
-			value = p->long_values[i];
-	}
 	if (slot) {
 		wipe_free(*slot);
 		*slot = ama_strdup(value ? value : "");
@@ -166,54 +103,18 @@ static void scan_release(struct profile_scan *p)
 	free(p->region);
 }
 
-static void long_values_release(struct profile_scan *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->nlong; i++)
-		wipe_free(p->long_values[i]);
-	free(p->long_values);
-	p->long_values = NULL;
-	p->nlong = 0;
-}
-
 /* Parse path looking for p's section: 0, AMA_ENOTFOUND (no file), AMA_EIO, AMA_ESETUP. */
 static int scan_file(struct profile_scan *p, const char *path)
 {
-	struct aws_reader r = { NULL, p, NULL, 0, 0, 0, 0 };
-	int rc;
-
-	r.f = fopen(path, "re");
-	if (!r.f) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return AMA_ENOTFOUND;
-		return ama_error_setp_errno(AMA_EIO, path, "cannot read");
-	}
-	rc = ini_parse_stream(read_aws_line, &r, scan_handler, p);
-	if (ferror(r.f))
-		rc = ama_error_setp_errno(AMA_EIO, path, "cannot read");
-	else if (r.too_long)
-		rc = ama_error_setp(AMA_ESETUP, path, "line %d: longer than "
-				    "%d bytes and not a key = value line",
-				    r.too_long, r.max);
-	else if (rc > 0)
-		rc = ama_error_setp(AMA_ESETUP, path,
-				    "line %d: not valid INI", rc);
-	else if (rc < 0)
-		abort();	/* inih is out of memory */
-	fclose(r.f);
-	if (r.line)
-		explicit_bzero(r.line, r.cap);
-	free(r.line);
-	long_values_release(p);
-	return rc;
+	/* session tokens run to thousands of bytes */
+	return ama_ini_parse_file(path, AMA_INI_LONG_VALUES | AMA_INI_SECRET,
+				  AMA_EIO, scan_handler, p);
 }
 
 int ama_s3_profile_read(struct ama_s3_creds *out, const char *path,
 			const char *profile)
 {
-	struct profile_scan p = { profile, NULL, 0, NULL, NULL, NULL, NULL,
-				  NULL, 0 };
+	struct profile_scan p = { profile, NULL, 0, NULL, NULL, NULL, NULL };
 	struct ama_buf src = AMA_BUF_INIT;
 	int rc;
 
@@ -249,8 +150,7 @@ out:
 static char *profile_region(const char *profile)
 {
 	struct ama_buf sect = AMA_BUF_INIT;
-	struct profile_scan p = { NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL,
-				  0 };
+	struct profile_scan p = { NULL, NULL, 0, NULL, NULL, NULL, NULL };
 	char *path = home_file("AWS_CONFIG_FILE", ".aws/config");
 	char *region = NULL;
 
