@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -222,6 +223,42 @@ void ama_store_key_url(struct ama_buf *out, const struct ama_store *s,
 void ama_store_cancel(struct ama_store *s)
 {
 	s->cancelled = 1;
+}
+
+static struct ama_store *volatile signal_stores[2];
+static volatile sig_atomic_t caught;
+
+static void on_signal(int sig)
+{
+	caught = sig;
+	if (signal_stores[0])
+		ama_store_cancel(signal_stores[0]);
+	if (signal_stores[1])
+		ama_store_cancel(signal_stores[1]);
+}
+
+void ama_store_cancel_on_signals(struct ama_store *a, struct ama_store *b)
+{
+	static int installed;
+	struct sigaction sa;
+
+	signal_stores[0] = a;
+	signal_stores[1] = b;
+	if (installed++)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void ama_store_signal_exit(void)
+{
+	if (!caught)
+		return;
+	signal(caught, SIG_DFL);
+	raise(caught);
 }
 
 int ama_store_interrupted(const struct ama_store *s)

@@ -113,6 +113,16 @@ struct ama_store_tuning *ama_store_tuning(struct ama_store *s);
  */
 void ama_store_cancel(struct ama_store *s);
 
+/*
+ * For a program: from now on SIGINT and SIGTERM cancel a's and b's work
+ * (either may be NULL) instead of killing the process, so that it ends
+ * cleanly; called again with other stores (or NULL, NULL, before they are
+ * closed) it names those. ama_store_signal_exit() then kills the process
+ * with the signal that came, if one did: the exit status a shell expects.
+ */
+void ama_store_cancel_on_signals(struct ama_store *a, struct ama_store *b);
+void ama_store_signal_exit(void);
+
 /* Create the bucket (S3 CreateBucket) or folder (mkdir -p). */
 int ama_store_create_bucket(struct ama_store *s);
 

@@ -2,7 +2,6 @@
 #include "auto-config.h"
 
 #include <inttypes.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,19 +35,6 @@ struct ex {
 	size_t n;
 	struct ama_exists_opts opts;
 };
-
-/* SIGINT and SIGTERM cancel the stores' work, then kill us as asked. */
-static struct ama_store *signal_store[2];
-static volatile sig_atomic_t caught;
-
-static void on_signal(int sig)
-{
-	caught = sig;
-	if (signal_store[0])
-		ama_store_cancel(signal_store[0]);
-	if (signal_store[1])
-		ama_store_cancel(signal_store[1]);
-}
 
 static int read_one(struct ama_common *c, const struct ama_record *rec,
 		    void *ctx)
@@ -194,17 +180,11 @@ static int setup(struct ex *x)
 
 static int run(struct ex *x)
 {
-	struct sigaction sa;
 	int rc;
 
 	gather(x);
-	signal_store[0] = x->remote;
-	signal_store[1] = x->staging;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* SIGINT and SIGTERM cancel the stores' work, then kill us as asked */
+	ama_store_cancel_on_signals(x->remote, x->staging);
 	rc = ama_exists_where(x->remote, x->staging, x->top_hash, x->v, x->n,
 			      &x->opts);
 	if (x->stats)
@@ -271,13 +251,10 @@ int main(int argc, char **argv)
 	free(x.content_of);
 	ama_buf_release(&x.fields);
 	ama_objlist_release(&x.in);
-	signal_store[0] = signal_store[1] = NULL;
+	ama_store_cancel_on_signals(NULL, NULL);
 	ama_store_close(x.remote);
 	ama_store_close(x.staging);
 	ama_config_free(x.cfg);
-	if (caught) {
-		signal(caught, SIG_DFL);
-		raise(caught);
-	}
+	ama_store_signal_exit();
 	return status;
 }

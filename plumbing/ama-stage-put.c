@@ -1,7 +1,6 @@
 /* ama-stage-put: upload the files of records to the staging bucket, checked against the index. */
 #include "auto-config.h"
 
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,29 +39,6 @@ struct sp {
 	int stdout_tty;			/* records share the progress line's screen */
 	int status;
 };
-
-/* SIGINT and SIGTERM cancel the store's work, then kill us as asked. */
-static struct ama_store *signal_store;
-static volatile sig_atomic_t caught;
-
-static void on_signal(int sig)
-{
-	caught = sig;
-	if (signal_store)
-		ama_store_cancel(signal_store);
-}
-
-static void catch_signals(struct ama_store *s)
-{
-	struct sigaction sa;
-
-	signal_store = s;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 /* Before a line lands on the terminal: take the progress line away. */
 static void clear_progress(struct sp *p, int to_stdout)
@@ -253,7 +229,7 @@ static int run(struct sp *p)
 	ama_progress_init(&p->progress, "staging", p->c.progress);
 	p->stdout_tty = isatty(1);
 	set_totals(p);
-	catch_signals(p->s);
+	ama_store_cancel_on_signals(p->s, NULL);
 	for (i = 0; i < p->in.n && rc < 2 && !p->c.out.err; i++) {
 		int st = stage_one(p, i);
 
@@ -264,7 +240,7 @@ static int run(struct sp *p)
 	}
 	if (rc < 2 && ama_stage_finish(p->st) < 0)
 		rc = report(p, NULL);
-	signal_store = NULL;
+	ama_store_cancel_on_signals(NULL, NULL);
 	if (rc < 2)
 		ama_progress_done(&p->progress);
 	return rc > p->status ? rc : p->status;
@@ -313,9 +289,6 @@ int main(int argc, char **argv)
 	ama_asset_release(&p.asset);
 	ama_buf_release(&p.path);
 	ama_buf_release(&p.word);
-	if (caught) {
-		signal(caught, SIG_DFL);
-		raise(caught);
-	}
+	ama_store_signal_exit();
 	return status;
 }

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,35 +417,6 @@ static int cmd_batch(struct tool *t, int argc, int put)
 	return t->status;
 }
 
-/* SIGINT and SIGTERM stop the store's work cleanly, then kill us as asked. */
-static struct ama_store *signal_store;
-static volatile sig_atomic_t caught;
-
-static void on_signal(int sig)
-{
-	caught = sig;
-	if (signal_store)
-		ama_store_cancel(signal_store);
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-static void die_of_caught_signal(void)
-{
-	if (!caught)
-		return;
-	signal(caught, SIG_DFL);
-	raise(caught);
-}
 
 int main(int argc, char **argv)
 {
@@ -485,8 +455,8 @@ int main(int argc, char **argv)
 	}
 	if (t.jobs > 0)
 		ama_store_tuning(t.s)->jobs = t.jobs;
-	signal_store = t.s;
-	catch_signals();
+	/* SIGINT and SIGTERM stop the store's work cleanly, then kill us */
+	ama_store_cancel_on_signals(t.s, NULL);
 	cmd = argv[1];
 	argc -= 2;
 	argv += 2;
@@ -512,12 +482,12 @@ int main(int argc, char **argv)
 		rc = cmd_batch(&t, argc, 0);
 	else
 		rc = ama_usage_error(&t.c, "unknown command '%s'", cmd);
-	signal_store = NULL;
+	ama_store_cancel_on_signals(NULL, NULL);
 	ama_store_close(t.s);
 	ama_config_free(t.cfg);
 	if (rc < t.status)
 		rc = t.status;
 	rc = ama_finish(&t.c, rc);
-	die_of_caught_signal();
+	ama_store_signal_exit();
 	return rc;
 }

@@ -2,6 +2,7 @@
 #include "auto-config.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,4 +595,27 @@ Test(filestore, after_cancel_every_call_is_interrupted)
 	cr_assert_eq(ama_store_batch_finish(b), AMA_EIO);
 	cr_assert_eq(ok, 1);
 	cr_assert_eq(put_mem("b3", "y", 0), AMA_EIO);
+}
+
+/* a signal cancels the named stores' work; the program then dies of it */
+Test(signals, sigterm_cancels_then_the_exit_is_the_signal, .signal = SIGTERM)
+{
+	struct ama_store *a, *b;
+
+	cr_assert_eq(ama_store_open(&a, "file:///tmp/ama-unit-store-a", NULL,
+				    NULL), 0, "%s", ama_error_msg());
+	cr_assert_eq(ama_store_open(&b, "file:///tmp/ama-unit-store-b", NULL,
+				    NULL), 0, "%s", ama_error_msg());
+	ama_store_signal_exit();	/* nothing came: returns */
+	ama_store_cancel_on_signals(a, b);
+	cr_assert_eq(ama_store_interrupted(a), 0);
+	cr_assert_eq(raise(SIGTERM), 0);	/* handled: we go on */
+	cr_assert_eq(ama_store_interrupted(a), AMA_EIO);
+	cr_assert_str_eq(ama_error_msg(), "interrupted");
+	cr_assert_eq(ama_store_interrupted(b), AMA_EIO);
+	ama_store_cancel_on_signals(NULL, NULL);
+	ama_store_close(a);
+	ama_store_close(b);
+	ama_store_signal_exit();
+	cr_assert_fail("still alive after ama_store_signal_exit");
 }
