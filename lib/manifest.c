@@ -182,21 +182,29 @@ struct checker {
 	size_t sp, cap;
 };
 
+int ama_object_check_path(const char *path, size_t len)
+{
+	const char *why;
+
+	if (memchr(path, '\0', len) || strlen(path) != len)
+		return ama_error_setp(AMA_EINVAL, path, "NUL byte in a path");
+	if (!ama_path_is_clean(path))
+		return ama_error_setp(AMA_EINVAL, path, "%s",
+				      unclean_reason(path, len));
+	why = reserved_reason(path, len);
+	if (why)
+		return ama_error_setp(AMA_EINVAL, path, "%s", why);
+	return 0;
+}
+
 static int check_next(struct checker *ck, const struct ama_objlist *l,
 		      size_t idx)
 {
 	const struct ama_object *o = &l->v[idx];
-	const char *why;
+	int rc = ama_object_check_path(o->path, o->path_len);
 
-	if (memchr(o->path, '\0', o->path_len))
-		return ama_error_setp(AMA_EINVAL, o->path,
-				      "NUL byte in a path");
-	if (!ama_path_is_clean(o->path))
-		return ama_error_setp(AMA_EINVAL, o->path, "%s",
-				      unclean_reason(o->path, o->path_len));
-	why = reserved_reason(o->path, o->path_len);
-	if (why)
-		return ama_error_setp(AMA_EINVAL, o->path, "%s", why);
+	if (rc < 0)
+		return rc;
 	if (idx > 0) {
 		int c = object_cmp(&l->v[idx - 1], o);
 

@@ -74,6 +74,12 @@ int ama_objlist_sort(struct ama_objlist *l);
  * path as subject and the reason.
  */
 int ama_objlist_check(const struct ama_objlist *l);
+/*
+ * The checks of ama_objlist_check on one path of len bytes (which must be
+ * NUL-terminated at len): clean, relative, no NUL, not under ".ama/", no
+ * ".git" part. Returns 0, or AMA_EINVAL with the path as subject.
+ */
+int ama_object_check_path(const char *path, size_t len);
 /* The object at path (len bytes) in a sorted list, or NULL. */
 const struct ama_object *ama_objlist_find(const struct ama_objlist *l,
 					  const char *path, size_t len);
