@@ -355,6 +355,75 @@ static int check_is(const struct ama_manifest *m,
 	return 0;
 }
 
+/* Stops a GET once the header's empty line has come (or 1 MiB). */
+struct head_sink {
+	struct ama_buf *out;
+};
+
+#define HEADER_MAX (1u << 20)
+
+static int head_sink(void *ctx, const void *data, size_t n)
+{
+	struct head_sink *h = ctx;
+	size_t from = h->out->len > 0 ? h->out->len - 1 : 0;
+
+	ama_buf_add(h->out, data, n);
+	if (memmem(h->out->s + from, h->out->len - from, "\n\n", 2) ||
+	    (h->out->len >= 1 && h->out->s[0] == '\n'))
+		return AMA_EEXIST;	/* enough: the rest is objects */
+	if (h->out->len > HEADER_MAX)
+		return ama_error_set(AMA_ECORRUPT, "no end of the header in "
+				     "its first %u bytes", HEADER_MAX);
+	return 0;
+}
+
+int ama_bucket_manifest_header(struct ama_store *remote,
+			       const struct ama_class_info *c, uint64_t seq,
+			       const struct ama_version *v,
+			       struct ama_manifest *out, char *commit_id)
+{
+	struct ama_buf key = AMA_BUF_INIT, text = AMA_BUF_INIT;
+	struct head_sink h = { &text };
+	char vs[AMA_VERSION_BUFSIZE];
+	int rc;
+
+	ama_manifest_init(out);
+	commit_id[0] = '\0';
+	ama_layout_manifest(&key, c->top_hash, seq, v);
+	ama_buf_add(&text, "", 0);
+	rc = ama_store_get(remote, key.s, 0, AMA_STORE_TO_END, head_sink, &h,
+			   NULL);
+	if (rc == AMA_EEXIST)
+		rc = 0;
+	if (rc == AMA_ENOTFOUND) {
+		ama_version_format(vs, v);
+		rc = ama_error_set(AMA_ENOTFOUND, "no such version: "
+				   "%s/%llu@%s", c->name,
+				   (unsigned long long)seq, vs);
+		goto out;
+	}
+	if (rc == 0) {
+		rc = ama_manifest_parse_header(out, commit_id, text.s,
+					       text.len);
+		if (rc == 1)
+			rc = ama_error_set(AMA_EINVAL, "no empty line after "
+					   "the header");
+		if (rc == 0) {
+			rc = check_is(out, c, seq, v);
+			if (rc < 0)
+				ama_manifest_release(out);
+		}
+		if (rc < 0)
+			rc = AMA_ECORRUPT;
+	}
+	if (rc < 0)
+		rc = ama_bucket_fail(rc, remote, key.s);
+out:
+	ama_buf_release(&key);
+	ama_buf_release(&text);
+	return rc;
+}
+
 int ama_bucket_manifest_text(struct ama_store *remote,
 			     const struct ama_class_info *c, uint64_t seq,
 			     const struct ama_version *v, struct ama_buf *text,

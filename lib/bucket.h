@@ -116,6 +116,17 @@ int ama_bucket_manifest(struct ama_store *remote,
 			const struct ama_version *v, struct ama_manifest *out);
 
 /*
+ * Only the header of that manifest (its first bytes: the whole object is
+ * not read), parsed (ama_manifest_parse_header) into out and checked as
+ * above; commit_id (65 bytes) gets its commit id. Returns as
+ * ama_bucket_manifest.
+ */
+int ama_bucket_manifest_header(struct ama_store *remote,
+			       const struct ama_class_info *c, uint64_t seq,
+			       const struct ama_version *v,
+			       struct ama_manifest *out, char *commit_id);
+
+/*
  * The raw text of the same manifest, checked as above, into text (reset
  * first): for a reader that prints it byte for byte. m (may be NULL) gets
  * the parse, as ama_bucket_manifest's out.

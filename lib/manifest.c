@@ -826,18 +826,22 @@ static unsigned long line_of(const char *text, size_t off)
 	return n;
 }
 
-int ama_manifest_parse(struct ama_manifest *out, const char *text,
-		       size_t len)
+/*
+ * The header of text into out (initialized by the caller); commit_id gets
+ * the commit-id's value or "". *body gets the offset of the objects part.
+ * Returns 0, AMA_EINVAL (the reason names the line), or 1 when text ends
+ * before the empty line (nothing set then but what was read).
+ */
+static int parse_header(struct ama_manifest *out, char *commit_id,
+			unsigned long *seen, const char *text, size_t len,
+			size_t *body, unsigned long *body_line)
 {
 	static const enum key required[] = { K_VERSION, K_AUTHOR, K_TIME };
-	char commit_id[AMA_COMMIT_ID_HEXLEN + 1] = "";
-	char want[AMA_COMMIT_ID_HEXLEN + 1];
-	unsigned long seen[K_COUNT] = { 0 }, lineno = 1;
 	const char *nul = memchr(text, '\0', len);
+	unsigned long lineno = 1;
 	size_t pos = 0, i;
 	int rc;
 
-	ama_manifest_init(out);
 	if (nul)
 		return ama_error_set(AMA_EINVAL, "line %lu: NUL byte",
 				     line_of(text, (size_t)(nul - text)));
@@ -845,39 +849,68 @@ int ama_manifest_parse(struct ama_manifest *out, const char *text,
 		const char *nl = pos < len ?
 			memchr(text + pos, '\n', len - pos) : NULL;
 
-		if (!nl) {
-			rc = ama_error_set(AMA_EINVAL,
-				"line %lu: no empty line after the header",
-				lineno);
-			goto fail;
-		}
+		if (!nl)
+			return 1;
 		if (nl == text + pos)
 			break;
 		rc = parse_header_line(out, commit_id, seen, lineno,
 				       text + pos, (size_t)(nl - (text + pos)));
-		if (rc < 0) {
-			ama_error_wrap(AMA_EINVAL, "line %lu", lineno);
-			goto fail;
-		}
+		if (rc < 0)
+			return ama_error_wrap(AMA_EINVAL, "line %lu", lineno);
 		pos = (size_t)(nl - text) + 1;
 		lineno++;
 	}
 	for (i = 0; i < sizeof(required) / sizeof(*required); i++)
-		if (!seen[required[i]]) {
-			rc = ama_error_set(AMA_EINVAL,
+		if (!seen[required[i]])
+			return ama_error_set(AMA_EINVAL,
 				"line %lu: the header has no '%s'", lineno,
 				key_names[required[i]]);
-			goto fail;
-		}
 	if (check_header(out) < 0) {
 		unsigned long at = seen[out->has_parent ? K_PARENT : K_VERSION];
 
-		rc = ama_error_wrap(AMA_EINVAL, "line %lu", at);
-		goto fail;
+		return ama_error_wrap(AMA_EINVAL, "line %lu", at);
 	}
-	pos++;
+	*body = pos + 1;
+	*body_line = lineno + 1;
+	return 0;
+}
+
+int ama_manifest_parse_header(struct ama_manifest *out, char *commit_id,
+			      const char *text, size_t len)
+{
+	unsigned long seen[K_COUNT] = { 0 }, line;
+	size_t body;
+	int rc;
+
+	ama_manifest_init(out);
+	commit_id[0] = '\0';
+	rc = parse_header(out, commit_id, seen, text, len, &body, &line);
+	if (rc == 0 && !seen[K_COMMIT_ID])
+		rc = ama_error_set(AMA_EINVAL, "the header has no commit-id");
+	if (rc != 0)
+		ama_manifest_release(out);
+	return rc;
+}
+
+int ama_manifest_parse(struct ama_manifest *out, const char *text,
+		       size_t len)
+{
+	char commit_id[AMA_COMMIT_ID_HEXLEN + 1] = "";
+	char want[AMA_COMMIT_ID_HEXLEN + 1];
+	unsigned long seen[K_COUNT] = { 0 }, lineno;
+	size_t pos;
+	int rc;
+
+	ama_manifest_init(out);
+	rc = parse_header(out, commit_id, seen, text, len, &pos, &lineno);
+	if (rc == 1)
+		rc = ama_error_set(AMA_EINVAL,
+			"line %lu: no empty line after the header",
+			line_of(text, len));
+	if (rc < 0)
+		goto fail;
 	rc = ama_objlist_parse(&out->objects, text + pos, len - pos,
-			       lineno + 1);
+			       lineno);
 	if (rc < 0)
 		goto fail;
 	if (seen[K_COMMIT_ID]) {

@@ -226,4 +226,14 @@ void ama_manifest_format(struct ama_buf *out, const struct ama_manifest *m);
 int ama_manifest_parse(struct ama_manifest *out, const char *text,
 		       size_t len);
 
+/*
+ * Parse only the header of a manifest (the first len bytes of its text,
+ * which may stop anywhere after the empty line), checked as above, into
+ * out (no objects) and its commit-id into commit_id (65 bytes), which
+ * must be there. Returns 0, AMA_EINVAL, or 1 when the text ends before
+ * the empty line (read more of it). out is released unless 0.
+ */
+int ama_manifest_parse_header(struct ama_manifest *out, char *commit_id,
+			      const char *text, size_t len);
+
 #endif
