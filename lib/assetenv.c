@@ -1,12 +1,16 @@
 /* assetenv.c: an asset opened for work: its root, its merged configuration, its class, number and version. */
 #include "auto-config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "assetenv.h"
 #include "error.h"
+#include "lockfile.h"
 #include "manifest.h"
 #include "settings.h"
 
@@ -102,5 +106,84 @@ int ama_asset_env_set(struct ama_asset_env *e, const char *const kv[][3],
 	ama_config_free(file);
 	if (rc == 0)
 		rc = read_class_version(e, 0);
+	return rc;
+}
+
+/* With nothing configured, the embedded default, pinned into the asset. */
+static int pin_defaults(struct ama_config *asset,
+			const struct ama_config *user)
+{
+	static const char *const which[] = { "remote", "staging" };
+	size_t i;
+
+	if (ama_config_get(user, "server", "url") ||
+	    ama_config_get(user, "store", "remote") ||
+	    ama_config_get(user, "store", "staging"))
+		return 0;
+	ama_config_put(asset, "server", "url", "local");
+	for (i = 0; i < 2; i++) {
+		char *url = ama_settings_default_store_url(which[i]);
+
+		if (!url)
+			return AMA_ESETUP;
+		ama_config_put(asset, "store", which[i], url);
+		free(url);
+	}
+	return 0;
+}
+
+int ama_asset_make(const char *dir, const char *const kv[][3], size_t n)
+{
+	struct ama_buf tmp = AMA_BUF_INIT, file = AMA_BUF_INIT,
+		final = AMA_BUF_INIT;
+	struct ama_config *user = NULL, *cfg = NULL;
+	size_t i;
+	int rc;
+
+	rc = ama_config_load(&user, NULL);
+	if (rc < 0)
+		return rc;
+	ama_buf_addf(&tmp, "%s/.ama.init-%ld", dir, (long)getpid());
+	ama_buf_addf(&final, "%s/.ama", dir);
+	if (mkdir(tmp.s, 0755) < 0) {
+		rc = ama_error_setp_errno(AMA_ESETUP, final.s, "cannot create");
+		goto out;
+	}
+	rc = ama_config_load_file(&cfg, "/nonexistent/ama");
+	for (i = 0; i < n && rc == 0; i++)
+		ama_config_put(cfg, kv[i][0], kv[i][1], kv[i][2]);
+	if (rc == 0)
+		rc = pin_defaults(cfg, user);
+	if (rc < 0)
+		goto fail;
+	ama_buf_addf(&file, "%s/config", tmp.s);
+	rc = ama_config_write(cfg, file.s);
+	if (rc < 0)
+		goto fail;
+	if (rename(tmp.s, final.s) < 0) {
+		if (errno == EEXIST || errno == ENOTEMPTY)
+			rc = ama_error_setp(AMA_EEXIST, final.s,
+					    "already an ama asset");
+		else
+			rc = ama_error_setp_errno(AMA_ESETUP, final.s,
+						  "cannot create");
+		goto fail;
+	}
+	ama_buf_reset(&file);
+	ama_buf_addf(&file, "%s/config", final.s);
+	rc = ama_fsync_parent(file.s);
+	if (rc == 0)
+		rc = ama_fsync_parent(final.s);
+	goto out;
+fail:
+	if (file.s)
+		unlink(file.s);
+	rmdir(tmp.s);
+out:
+	ama_config_free(user);
+	ama_config_free(cfg);
+	ama_buf_release(&tmp);
+	ama_buf_release(&file);
+	ama_buf_release(&final);
 	return rc;
 }

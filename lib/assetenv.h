@@ -50,4 +50,16 @@ void ama_asset_env_close(struct ama_asset_env *e);
 int ama_asset_env_set(struct ama_asset_env *e, const char *const kv[][3],
 		      size_t n);
 
+/*
+ * Make DIR/.ama, the folder of a new asset: its config holds the n
+ * triples kv (section, key, value), and, when the user's configuration
+ * names no server and no store, the embedded default pinned ([server] url
+ * = local, [store] remote and staging the file:// folders of
+ * ama_settings_default_store_url), so that the asset keeps its store
+ * however the environment changes later. Built in a private folder and
+ * renamed into place: all or nothing. Returns 0, AMA_EEXIST (".ama":
+ * "already an ama asset"), or AMA_ESETUP / AMA_EIO.
+ */
+int ama_asset_make(const char *dir, const char *const kv[][3], size_t n);
+
 #endif

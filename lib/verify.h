@@ -48,6 +48,7 @@ struct ama_verify_result {
 	size_t seq;			/* its rank in the run: 0, 1, ... */
 	enum ama_verdict verdict;
 	int rehashed;		/* the file was read */
+	int skipped;		/* OK: an AMA_ENTRY_SKIP entry, not looked at */
 	/*
 	 * OK after a rehash, and the entry's stat record or racy flag was
 	 * updated in memory (already, when the callback runs); the run's

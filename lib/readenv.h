@@ -1,0 +1,49 @@
+/* readenv.h: what a command that reads versions back needs of an asset: its remote bucket, .ama/meta, the cache. */
+#ifndef AMA_READENV_H
+#define AMA_READENV_H
+
+#include <stdint.h>
+
+#include "cache.h"
+#include "client.h"
+#include "meta.h"
+#include "remote.h"
+#include "worktree.h"
+
+/*
+ * clone, fetch, switch, pull and download share their start: the class's
+ * remote bucket (lib/remote.h), the asset's metadata repository (.ama/meta
+ * in the working folder, made when missing), the shared cache, and the
+ * source the versions come from: the remote bucket itself, read with the
+ * role "remote" (no server needed, no write access).
+ */
+struct ama_readenv {
+	struct ama_remote remote;
+	struct ama_meta *meta;
+	struct ama_cache *cache;
+	struct ama_client *source;
+	struct ama_config *cfg;		/* borrowed */
+};
+
+/*
+ * Open all of it for CLASS with cfg (which the server's answer may be
+ * layered into, lib/remote.h). The working folder must be the asset's
+ * root. Returns 0 or an error (setup, store, repository); release with
+ * ama_readenv_close whatever it returned.
+ */
+int ama_readenv_open(struct ama_readenv *out, struct ama_config *cfg,
+		     const char *class);
+void ama_readenv_close(struct ama_readenv *r);
+
+/*
+ * Bring .ama/meta up to date with every published version of CLASS/SEQ
+ * (ama_metasync_pull, HEAD left where it is). Returns the number of
+ * versions added, or an error.
+ */
+int ama_readenv_fetch(struct ama_readenv *r, uint64_t seq);
+
+/* Fill o's meta, cache, cfg, remote_url and top_hash from r. */
+void ama_readenv_worktree_opts(const struct ama_readenv *r,
+			       struct ama_worktree_opts *o);
+
+#endif

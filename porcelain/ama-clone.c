@@ -1,0 +1,94 @@
+/* ama-clone: a new folder holding a published version of an asset, or part of it. */
+#include "auto-config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clone.h"
+#include "error.h"
+#include "prog.h"
+
+static const char usage_str[] =
+	"ama clone [-q | --quiet] [-j <n>] [--link=hard] "
+	"<class>/<seq>[@<version>] [<dir>] [-- <pathspec>...]";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+static void report(void *ctx, const char *path, const char *msg)
+{
+	(void)ctx;
+	ama_msg_path(path, "%s", msg);
+}
+
+int main(int argc, char **argv)
+{
+	struct ama_common c;
+	struct ama_clone_opts o;
+	struct ama_clone_result res;
+	const char *link = NULL;
+	struct ama_option opts[] = {
+		AMA_OPT_INT('j', "jobs", &o.jobs),
+		AMA_OPT_STRING(0, "link", &link),
+		AMA_OPT_END,
+	};
+	struct sigaction sa;
+	char vs[AMA_VERSION_BUFSIZE];
+	int i, rc;
+
+	memset(&o, 0, sizeof(o));
+	ama_setprogname("ama-clone");
+	/* what follows "--" are pathspecs, whatever they look like */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			o.pathspecs = argv + i + 1;
+			o.npathspecs = (size_t)(argc - i - 1);
+			argc = i;
+			break;
+		}
+	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
+			      usage_str) < 0)
+		return 2;
+	if (argc < 1 || argc > 2)
+		return ama_usage_error(&c, "wants CLASS/SEQ[@VERSION] and at "
+				       "most a folder");
+	if (link && strcmp(link, "hard"))
+		return ama_usage_error(&c, "--link takes only 'hard'");
+	if (ama_ref_parse(&o.ref, argv[0]) < 0) {
+		ama_msg("%s: %s", argv[0], ama_error_msg());
+		return 2;
+	}
+	o.dir = argc == 2 ? argv[1] : NULL;
+	o.hard_link = link != NULL;
+	o.progress = c.progress;
+	o.stop = &stop;
+	o.report = report;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = ama_clone(&o, &res);
+	if (rc < 0) {
+		rc = ama_report(NULL);
+	} else if (!c.quiet) {
+		ama_version_format(vs, &res.version);
+		printf("cloned %s/%llu@%s into %s: %zu files placed, %zu "
+		       "kept, %zu not checked out%s\n", o.ref.class,
+		       (unsigned long long)res.seq, vs, res.dir,
+		       res.stats.placed, res.stats.kept,
+		       res.stats.skipped + res.stats.failed,
+		       rc ? " (ama download retries the rest)" : "");
+	}
+	free(res.dir);
+	if (stop) {
+		signal(stop, SIG_DFL);
+		raise(stop);
+	}
+	return ama_finish(&c, fflush(stdout) && rc < 2 ? 2 : rc);
+}
