@@ -10,6 +10,7 @@
 #include "client.h"
 #include "client_backend.h"
 #include "error.h"
+#include "settings.h"
 
 struct ama_client {
 	const struct ama_client_ops *ops;
@@ -62,6 +63,30 @@ int ama_client_open_bucket(struct ama_client **out, const char *remote_url,
 	c->ops = &ama_client_bucket_ops;
 	return finish_open(out, c, ama_client_bucket_open(&c->b, remote_url,
 							  cfg));
+}
+
+int ama_client_open_reader(struct ama_client **out,
+			   const struct ama_config *cfg,
+			   const char *remote_url)
+{
+	const char *url = ama_config_get(cfg, "server", "url");
+	char *mine = NULL;
+	int rc;
+
+	if (url && (!strncmp(url, "http://", 7) ||
+		    !strncmp(url, "https://", 8)))
+		return ama_client_open(out, cfg);
+	if (!remote_url) {
+		mine = ama_settings_client_store_url(cfg, "remote");
+		if (!mine) {
+			*out = NULL;
+			return AMA_ESETUP;
+		}
+		remote_url = mine;
+	}
+	rc = ama_client_open_bucket(out, remote_url, cfg);
+	free(mine);
+	return rc;
 }
 
 void ama_client_close(struct ama_client *c)

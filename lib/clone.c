@@ -123,35 +123,24 @@ static int prepare(const char *dir, int resume, const char *class,
 	return rc;
 }
 
-/* Bring the versions in and the work tree to v; record v. */
-static int fill(const struct ama_clone_opts *o, struct ama_clone_result *out,
-		const char *class)
+/* Bring the versions in and the work tree to the version; record it. */
+static int fill(const struct ama_clone_opts *o, struct ama_clone_result *out)
 {
 	struct ama_pathspec ps;
 	struct ama_worktree_opts wo;
-	struct ama_meta_version mv;
 	struct ama_asset_env e;
 	struct ama_readenv r;
-	char vs[AMA_VERSION_BUFSIZE];
 	int rc;
 
-	memset(&mv, 0, sizeof(mv));
 	memset(&ps, 0, sizeof(ps));
-	memset(&r, 0, sizeof(r));
-	rc = ama_asset_env_open(&e, AMA_ASSET_NEED_CLASS);
+	rc = ama_readenv_open_asset(&r, &e);
 	if (rc == 0)
 		rc = ama_pathspec_parse(&ps, NULL, o->pathspecs,
 					o->npathspecs);
 	if (rc == 0)
-		rc = ama_readenv_open(&r, e.cfg, class);
-	if (rc == 0)
 		rc = ama_readenv_fetch(&r, out->seq);
-	if (rc >= 0)
-		rc = ama_meta_find_version(r.meta, &mv, class, out->seq,
-					   &out->version);
-	if (rc == 0) {
+	if (rc >= 0) {
 		memset(&wo, 0, sizeof(wo));
-		ama_readenv_worktree_opts(&r, &wo);
 		wo.jobs = o->jobs;
 		wo.hard_link = o->hard_link;
 		wo.progress = o->progress;
@@ -159,20 +148,9 @@ static int fill(const struct ama_clone_opts *o, struct ama_clone_result *out,
 		wo.stop = o->stop;
 		wo.report = o->report;
 		wo.ctx = o->ctx;
-		rc = ama_worktree_update(&wo, NULL, &mv, &out->stats);
+		rc = ama_readenv_switch(&r, &e, &out->version, &wo,
+					&out->stats);
 	}
-	if (rc == 0 || rc == 1) {
-		int st;
-		const char *kv[][3] = { { "asset", "version", vs } };
-
-		ama_version_format(vs, &out->version);
-		st = ama_asset_env_set(&e, kv, 1);
-		if (st == 0)
-			st = ama_meta_set_head(r.meta, &mv);
-		if (st < 0)
-			rc = st;
-	}
-	ama_meta_version_release(&mv);
 	ama_readenv_close(&r);
 	ama_pathspec_release(&ps);
 	ama_asset_env_close(&e);
@@ -209,7 +187,7 @@ int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out)
 		rc = prepare(dir.s, resume, o->ref.class, out->seq, cfg,
 			     r.cls.top_hash);
 	if (rc == 0)
-		rc = fill(o, out, o->ref.class);
+		rc = fill(o, out);
 out:
 	ama_remote_close(&r);
 	ama_config_free(cfg);

@@ -63,6 +63,12 @@ void ama_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
+void ama_msg_path_cb(void *ctx, const char *path, const char *msg)
+{
+	(void)ctx;
+	ama_msg_path(path, "%s", msg);
+}
+
 int ama_report(const char *fallback)
 {
 	const char *path = ama_error_path();

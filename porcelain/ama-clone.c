@@ -1,7 +1,6 @@
 /* ama-clone: a new folder holding a published version of an asset, or part of it. */
 #include "auto-config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +8,11 @@
 #include "clone.h"
 #include "error.h"
 #include "prog.h"
+#include "store.h"
 
 static const char usage_str[] =
 	"ama clone [-q | --quiet] [-j <n>] [--link=hard] "
 	"<class>/<seq>[@<version>] [<dir>] [-- <pathspec>...]";
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = sig;
-}
-
-static void report(void *ctx, const char *path, const char *msg)
-{
-	(void)ctx;
-	ama_msg_path(path, "%s", msg);
-}
 
 int main(int argc, char **argv)
 {
@@ -38,7 +25,6 @@ int main(int argc, char **argv)
 		AMA_OPT_STRING(0, "link", &link),
 		AMA_OPT_END,
 	};
-	struct sigaction sa;
 	char vs[AMA_VERSION_BUFSIZE];
 	int i, rc;
 
@@ -67,12 +53,9 @@ int main(int argc, char **argv)
 	o.dir = argc == 2 ? argv[1] : NULL;
 	o.hard_link = link != NULL;
 	o.progress = c.progress;
-	o.stop = &stop;
-	o.report = report;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	o.report = ama_msg_path_cb;
+	ama_store_cancel_on_signals(NULL, NULL);
+	o.stop = ama_store_signal_flag();
 	rc = ama_clone(&o, &res);
 	if (rc < 0) {
 		rc = ama_report(NULL);
@@ -86,9 +69,7 @@ int main(int argc, char **argv)
 		       rc ? " (ama download retries the rest)" : "");
 	}
 	free(res.dir);
-	if (stop) {
-		signal(stop, SIG_DFL);
-		raise(stop);
-	}
-	return ama_finish(&c, fflush(stdout) && rc < 2 ? 2 : rc);
+	rc = ama_finish(&c, fflush(stdout) && rc < 2 ? 2 : rc);
+	ama_store_signal_exit();
+	return rc;
 }
