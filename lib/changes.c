@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "changes.h"
 #include "error.h"
@@ -89,24 +90,28 @@ static int judged(const struct ama_verify_result *r, void *ctx)
 
 	if (!ama_pathspec_match(w->ps, e->path, e->path_len))
 		return 0;
+	unsigned now = S_ISLNK(r->st.mode) ? AMA_OBJECT_LINK :
+		AMA_OBJECT_FILE;
+	struct ama_object o;
+
+	ama_index_entry_object(e, &o);
 	switch (r->verdict) {
 	case AMA_VERDICT_DELETED:
 		return 0;
 	case AMA_VERDICT_MODIFIED:
 		if (r->rehashed) {
-			ama_objlist_add(&w->now, &r->md5, r->st.size, e->path,
-					e->path_len);
+			ama_objlist_add_kind(&w->now, &r->md5, r->st.size, now,
+					     e->path, e->path_len);
 			return 0;
 		}
-		/* another size: the content differs whatever it is */
-		ama_objlist_add(&w->now, &e->md5, r->st.size, e->path,
-				e->path_len);
+		/* another size or kind: the content differs */
+		ama_objlist_add_kind(&w->now, &e->md5, r->st.size, now,
+				     e->path, e->path_len);
 		ama_objlist_add(&w->unknown, &e->md5, r->st.size, e->path,
 				e->path_len);
 		return 0;
 	default:
-		ama_objlist_add(&w->now, &e->md5, e->st.size, e->path,
-				e->path_len);
+		ama_objlist_add_object(&w->now, &o);
 		return 0;
 	}
 }

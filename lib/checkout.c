@@ -128,12 +128,45 @@ static int open_dir(struct ama_checkout *co, const char *path, size_t len,
 	return fd;
 }
 
-/* MD5 of the regular file leaf in dirfd, and its stat record then. */
+/* The kind of object a stat record is, or -1 for neither. */
+static int kind_of(mode_t mode)
+{
+	return S_ISREG(mode) ? (int)AMA_OBJECT_FILE :
+		S_ISLNK(mode) ? (int)AMA_OBJECT_LINK : -1;
+}
+
+/* MD5 of the link leaf in dirfd (its target's bytes). */
+static int hash_link_at(int dirfd, const char *leaf, const char *path,
+			struct ama_md5 *out, struct ama_stat *st)
+{
+	char target[AMA_LINK_MAX + 2];
+	struct stat sb;
+	ssize_t n = readlinkat(dirfd, leaf, target, sizeof(target));
+
+	if (n < 0)
+		return ama_error_setp_errno(AMA_EIO, path, "cannot read the "
+					    "link");
+	if ((size_t)n > AMA_LINK_MAX)
+		return ama_error_setp(AMA_EINVAL, path, "a link of more than "
+				      "%u bytes", AMA_LINK_MAX);
+	if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return ama_error_setp_errno(AMA_EIO, path, "cannot stat");
+	ama_md5_buffer(out, target, (size_t)n);
+	ama_stat_from(st, &sb);
+	return 0;
+}
+
+/* MD5 of the file or link leaf in dirfd, and its stat record then. */
 static int hash_at(struct ama_checkout *co, int dirfd, const char *leaf,
 		   const char *path, struct ama_md5 *out, struct ama_stat *st)
 {
 	struct stat before, after;
-	int fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+	int fd, rc = 0;
+
+	if (fstatat(dirfd, leaf, &before, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(before.st_mode))
+		return hash_link_at(dirfd, leaf, path, out, st);
+	fd = openat(dirfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		return ama_error_setp_errno(AMA_EIO, path, "cannot open");
@@ -174,7 +207,8 @@ static int holds(struct ama_checkout *co, int dirfd, const char *leaf,
 {
 	int rc;
 
-	if (!ama_stat_is_reg(cur) || cur->size != e->st.size)
+	if (kind_of(cur->mode) != kind_of(e->st.mode) ||
+	    cur->size != e->st.size)
 		return 0;
 	if (ama_verify_stat_matches(&e->st, cur) &&
 	    !ama_index_entry_is_racy(co->o.idx, e))
@@ -204,17 +238,89 @@ static void record(struct ama_checkout *co, const struct ama_object *o,
 	ama_index_add(co->o.idx, &e);
 }
 
+/* The target of link o, from the cache, into target (NUL-terminated). */
+static int link_target(struct ama_checkout *co, const struct ama_object *o,
+		       char *target)
+{
+	size_t got = 0;
+	int src = ama_cache_open_content(co->o.cache, &o->md5, o->size);
+
+	if (src < 0)
+		return ama_error_setp(src, o->path, "%s", ama_error_msg());
+	while (got < o->size) {
+		ssize_t n = read(src, target + got, o->size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(src);
+			return ama_error_setp_errno(AMA_EIO, o->path, "cannot "
+						    "read its target from the "
+						    "cache");
+		}
+		got += (size_t)n;
+	}
+	close(src);
+	target[got] = '\0';
+	if (strlen(target) != got || !got)
+		return ama_error_setp(AMA_EINVAL, o->path, "a link target "
+				      "cannot be empty or hold a NUL byte");
+	return 0;
+}
+
+/*
+ * Does a link at path with this target point outside the work tree (an
+ * absolute target, or one that climbs above the root)?
+ */
+static int external(const char *path, const char *target)
+{
+	int depth = 0;
+	const char *p = path, *s;
+
+	if (target[0] == '/')
+		return 1;
+	while ((s = strchr(p, '/'))) {	/* the link's folder */
+		depth++;
+		p = s + 1;
+	}
+	for (p = target; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			depth--;
+		else if (n && !(n == 1 && p[0] == '.'))
+			depth++;
+		if (depth < 0)
+			return 1;
+		p += n + (p[n] == '/');
+	}
+	return 0;
+}
+
 /* Write o's content at leaf in dirfd, through a temporary name. */
 static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 		    const struct ama_object *o)
 {
-	char tmp[64];
+	char tmp[64], target[AMA_LINK_MAX + 1];
 	struct stat sb;
 	int src = -1, fd = -1, rc = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s%ld-%u", AMA_PLACE_TMP_PREFIX,
 		 (long)getpid(), co->tmpn++);
-	if (co->o.hard_link) {
+	if (o->kind == AMA_OBJECT_LINK) {
+		rc = link_target(co, o, target);
+		if (rc == 0 && co->o.no_external_links &&
+		    external(o->path, target))
+			return ama_error_setp(AMA_EINVAL, o->path, "a link out "
+					      "of the work tree (to %s): not "
+					      "made (--no-external-links)",
+					      ama_quote_for_message(target));
+		if (rc == 0 && symlinkat(target, dirfd, tmp) < 0)
+			rc = ama_error_setp_errno(AMA_EIO, o->path, "cannot "
+						  "make the link");
+		if (rc < 0)
+			return rc;
+	} else if (co->o.hard_link) {
 		struct ama_buf cached = AMA_BUF_INIT;
 
 		ama_cache_path(co->o.cache, &cached, &o->md5);
@@ -304,7 +410,8 @@ int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
 				      "way");
 	ama_stat_from(&cur, &sb);
 	/* its content already? by the entry's record, else by hashing */
-	if (e && ama_md5_equal(&e->md5, &o->md5) && e->st.size == o->size) {
+	if (e && ama_md5_equal(&e->md5, &o->md5) && e->st.size == o->size &&
+	    kind_of(e->st.mode) == (int)o->kind) {
 		rc = holds(co, dirfd, leaf, o->path, e, &cur, &md5, &hashed);
 		if (rc < 0)
 			return rc;
@@ -314,7 +421,7 @@ int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
 			return AMA_CHECKOUT_KEPT;
 		}
 	}
-	if (S_ISREG(sb.st_mode) && cur.size == o->size) {
+	if (kind_of(sb.st_mode) == (int)o->kind && cur.size == o->size) {
 		struct ama_stat st;
 
 		if (!hashed) {

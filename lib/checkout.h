@@ -19,8 +19,12 @@
  * A content is placed from the cache: a reflink where the filesystem
  * allows, else a copy (lib/place.h), into a temporary file beside the
  * target that is then renamed over it; or, with hard_link, a hard link to
- * the cached file (read-only, as the cache's files are). The index entry
- * then takes the placed file's stat record, so `ama status` is clean.
+ * the cached file (read-only, as the cache's files are). A link object is
+ * made a symbolic link (symlink(2) under a temporary name, renamed), its
+ * target restored as it was recorded, even when it points outside the
+ * work tree (it is the user's data; ama never writes through it), unless
+ * no_external_links. The index entry then takes the placed file's stat
+ * record, so `ama status` is clean.
  *
  * What is at the path decides (the rules of git's checkout, with ama's
  * index as the record of what ama put there):
@@ -40,6 +44,8 @@ struct ama_checkout_opts {
 	struct ama_index *idx;		/* locked by the caller */
 	int force;
 	int hard_link;
+	/* refuse to make a link whose target is absolute or climbs out */
+	int no_external_links;
 	enum ama_state state;		/* of the entries written */
 };
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "asset.h"
+#include "manifest.h"
 #include "md5.h"
 #include "stat.h"
 
@@ -74,6 +75,13 @@ struct ama_index_entry {
 };
 
 struct ama_index;
+
+/*
+ * The object an entry records: its path, MD5 and size, and its kind (a
+ * symbolic link when the recorded mode is one). out->path points into e.
+ */
+void ama_index_entry_object(const struct ama_index_entry *e,
+			    struct ama_object *out);
 
 /*
  * Load the index at path for reading, with one mmap of the file; the file

@@ -486,14 +486,18 @@ static int read_tree(struct ama_meta *m, struct ama_objlist *out,
 			ama_buf_addch(prefix, '/');
 			rc = read_tree(m, out, prefix, sub);
 			git_tree_free(sub);
-		} else if (mode == GIT_FILEMODE_BLOB) {
+		} else if (mode == GIT_FILEMODE_BLOB ||
+			   mode == GIT_FILEMODE_LINK) {
 			struct ama_md5 md5;
 			uint64_t size;
 
 			rc = read_blob(m, id, prefix->s, &md5, &size);
 			if (rc == 0)
-				ama_objlist_add(out, &md5, size, prefix->s,
-						prefix->len);
+				ama_objlist_add_kind(out, &md5, size,
+						     mode == GIT_FILEMODE_LINK ?
+						     AMA_OBJECT_LINK :
+						     AMA_OBJECT_FILE,
+						     prefix->s, prefix->len);
 		} else {
 			rc = ama_error_setp(AMA_ECORRUPT, prefix->s,
 				"neither a file nor a folder (mode %o)",
@@ -611,12 +615,15 @@ static int diff_one_side(struct differ *d, const git_tree_entry *e, int side)
 		git_tree_free(t);
 		return rc;
 	}
-	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB)
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB &&
+	    git_tree_entry_filemode(e) != GIT_FILEMODE_LINK)
 		return ama_error_setp(AMA_ECORRUPT, d->path.s, "neither a file"
 				      " nor a folder");
 	rc = read_blob(d->m, id, d->path.s, &o.md5, &o.size);
 	if (rc < 0)
 		return rc;
+	o.kind = git_tree_entry_filemode(e) == GIT_FILEMODE_LINK ?
+		AMA_OBJECT_LINK : AMA_OBJECT_FILE;
 	o.path = d->path.s;
 	o.path_len = d->path.len;
 	return d->fn(d->ctx, side ? NULL : &o, side ? &o : NULL);
@@ -630,7 +637,8 @@ static int diff_both(struct differ *d, const git_tree_entry *x,
 	git_tree *tx, *ty;
 	int rc;
 
-	if (!git_oid_cmp(git_tree_entry_id(x), git_tree_entry_id(y)))
+	if (!git_oid_cmp(git_tree_entry_id(x), git_tree_entry_id(y)) &&
+	    git_tree_entry_filemode(x) == git_tree_entry_filemode(y))
 		return 0;
 	if (git_tree_entry_filemode(x) == GIT_FILEMODE_TREE) {
 		if (git_tree_lookup(&tx, d->m->repo, git_tree_entry_id(x)) < 0)
@@ -655,6 +663,10 @@ static int diff_both(struct differ *d, const git_tree_entry *x,
 		return rc;
 	o.path = n.path = d->path.s;
 	o.path_len = n.path_len = d->path.len;
+	o.kind = git_tree_entry_filemode(x) == GIT_FILEMODE_LINK ?
+		AMA_OBJECT_LINK : AMA_OBJECT_FILE;
+	n.kind = git_tree_entry_filemode(y) == GIT_FILEMODE_LINK ?
+		AMA_OBJECT_LINK : AMA_OBJECT_FILE;
 	return d->fn(d->ctx, &o, &n);
 }
 
@@ -859,6 +871,9 @@ static int build_tree(struct build *b, size_t plen, const git_tree *parent,
 				rc = write_blob(b->m, &id, c->new, &b->scratch);
 				if (rc == 0)
 					rc = insert(tb, name.s, &id,
+						    c->new->kind ==
+						    AMA_OBJECT_LINK ?
+						    GIT_FILEMODE_LINK :
 						    GIT_FILEMODE_BLOB, c->path);
 			} else if (git_treebuilder_remove(tb, name.s) < 0) {
 				rc = ama_error_setp(AMA_ECORRUPT, c->path,

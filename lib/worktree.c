@@ -66,11 +66,9 @@ static int collect(void *ctx, const struct ama_object *old,
 	struct wt *w = ctx;
 
 	if (new)
-		ama_objlist_add(&w->put, &new->md5, new->size, new->path,
-				new->path_len);
+		ama_objlist_add_object(&w->put, new);
 	else
-		ama_objlist_add(&w->rm, &old->md5, old->size, old->path,
-				old->path_len);
+		ama_objlist_add_object(&w->rm, old);
 	return 0;
 }
 
@@ -90,7 +88,10 @@ static int content_is(struct wt *w, const char *path, uint64_t size,
 
 static void add_object(struct ama_objlist *l, const struct ama_index_entry *e)
 {
-	ama_objlist_add(l, &e->md5, e->st.size, e->path, e->path_len);
+	struct ama_object o;
+
+	ama_index_entry_object(e, &o);
+	ama_objlist_add_object(l, &o);
 }
 
 /* One verdict of the check before a switch. */
@@ -433,10 +434,7 @@ int ama_worktree_update(const struct ama_worktree_opts *o,
 	}
 	if (w.restore.n) {
 		for (i = 0; i < w.restore.n; i++)
-			ama_objlist_add(&w.put, &w.restore.v[i].md5,
-					w.restore.v[i].size,
-					w.restore.v[i].path,
-					w.restore.v[i].path_len);
+			ama_objlist_add_object(&w.put, &w.restore.v[i]);
 		rc = ama_objlist_sort(&w.put);
 	}
 	if (rc == 0 && o->only) {

@@ -35,7 +35,7 @@ static void print_objects(struct ama_common *c, const struct ama_objlist *l)
 
 	for (i = 0; i < l->n; i++) {
 		ama_buf_reset(&f);
-		ama_object_format_fields(&f, &l->v[i].md5, l->v[i].size);
+		ama_object_format(&f, &l->v[i]);
 		ama_record_write(&c->out, f.s, l->v[i].path,
 				 l->v[i].path_len);
 	}

@@ -42,7 +42,7 @@ static int place_one(struct ama_common *c, const struct ama_record *rec,
 	if (rc >= 0) {
 		ama_buf_addstr(&f, rc == AMA_CHECKOUT_PLACED ? "placed " :
 			       "kept ");
-		ama_object_format_fields(&f, &one.v[0].md5, one.v[0].size);
+		ama_object_format(&f, &one.v[0]);
 		ama_record_write(&c->out, f.s, rec->path, rec->path_len);
 		rc = 0;
 	} else if (rc == AMA_ENOTFOUND) {

@@ -106,7 +106,7 @@ static void each_record(struct fc *f, size_t k, const char *prefix,
 		}
 		ama_buf_reset(&b);
 		ama_buf_addstr(&b, prefix);
-		ama_object_format_fields(&b, &o->md5, o->size);
+		ama_object_format(&b, o);
 		ama_record_write(&f->c.out, b.s, o->path, o->path_len);
 	}
 	ama_buf_release(&b);
