@@ -450,7 +450,7 @@ static int deliver_walked(struct run *r, const struct untracked *u)
  * that is not but names entries is a deleted file or folder, which the
  * checks report, and one that names a file of the version is a removed
  * one; one that names nothing at all stays, for the walk to say "no such
- * file" (nowalk[j] is set for it when there is no walk).
+ * file" (nothing[j] is set for it, for when there is no walk).
  */
 static size_t walk_operands(const char *const *paths, size_t n,
 			    const size_t *matched,
@@ -473,6 +473,98 @@ static size_t walk_operands(const char *const *paths, size_t n,
 	return k;
 }
 
+/* A run's helpers: the walk, the version's merge, and what they found. */
+struct helpers {
+	struct version_tree vt;
+	struct untracked u;
+	struct removed rm;
+	pthread_t walk_tid, rm_tid;
+	int walking, merging;	/* 1 on a thread, -1 to run here, 0 not */
+	int meta_rc;		/* < 0: the current version cannot be read */
+	char *meta_msg;
+};
+
+/* Start the walk and the merge, each on its own thread when it can. */
+static void start_helpers(struct helpers *h, const struct ama_status_opts *o,
+			  const char *const *paths, size_t npaths)
+{
+	if (o->flags & AMA_STATUS_FIND_UNTRACKED)
+		h->walking = pthread_create(&h->walk_tid, NULL, walk_thread,
+					    &h->u) == 0 ? 1 : -1;
+	if (h->vt.repo) {
+		h->rm.vt = &h->vt;
+		h->rm.paths = paths;
+		h->rm.npaths = npaths;
+		h->rm.tracked = h->u.tracked;
+		h->rm.ntracked = h->u.ntracked;
+		h->merging = pthread_create(&h->rm_tid, NULL, removed_thread,
+					    &h->rm) == 0 ? 1 : -1;
+	}
+}
+
+/*
+ * Wait for the helpers (or do their work here if no thread could start),
+ * then hand on what they found, in the order status.h gives. Returns 0,
+ * the callback's code, or the walk's failure.
+ */
+static int finish_helpers(struct helpers *h, struct run *r, int rc,
+			  const unsigned char *nothing)
+{
+	const struct ama_status_opts *o = r->o;
+	size_t i;
+
+	if (h->walking > 0)
+		pthread_join(h->walk_tid, NULL);
+	else if (h->walking < 0)
+		walk_thread(&h->u);
+	if (h->merging > 0)
+		pthread_join(h->rm_tid, NULL);
+	else if (h->merging < 0)
+		removed_thread(&h->rm);
+	if (rc >= 0 && h->rm.rc == 0 && h->vt.repo)
+		rc = deliver_removed(r, &h->rm);
+	if (rc >= 0 && h->walking)
+		rc = deliver_walked(r, &h->u);
+	if (rc >= 0 && h->rm.rc < 0)
+		rc = deliver_error(r, META_PATH, h->rm.rc, h->rm.fail_msg);
+	if (rc >= 0 && h->meta_rc < 0)
+		rc = deliver_error(r, META_PATH, h->meta_rc, h->meta_msg);
+	for (i = 0; rc >= 0 && !h->walking && i < o->npaths; i++)
+		if (nothing[i])
+			rc = deliver_error(r, o->paths[i], AMA_ENOTFOUND,
+					   "no such file");
+	if (h->u.rc < 0 && rc >= 0)
+		rc = h->u.fail_path ?
+			ama_error_setp(h->u.rc, h->u.fail_path, "%s",
+				       h->u.fail_msg) :
+			ama_error_set(h->u.rc, "%s", h->u.fail_msg);
+	return rc;
+}
+
+static void release_helpers(struct helpers *h)
+{
+	close_version(&h->vt);
+	ama_buf_release(&h->u.items);
+	ama_buf_release(&h->rm.found);
+	free(h->u.fail_msg);
+	free(h->u.fail_path);
+	free(h->rm.fail_msg);
+	free(h->meta_msg);
+}
+
+/* The refresh is an optimisation: a busy or read-only index skips it. */
+static void write_refresh(struct ama_status_summary *sum,
+			  struct ama_index *idx,
+			  const struct ama_refresh_list *refresh)
+{
+	int w = ama_verify_refresh(ama_index_path(idx), refresh);
+
+	if (w >= 0)
+		sum->refreshed = (size_t)w;
+	else if (w != AMA_ELOCKED)
+		sum->refresh_rc = w;
+}
+
 int ama_status_run(struct ama_status_summary *out, struct ama_index *idx,
 		   const struct ama_status_opts *o)
 {
@@ -480,58 +572,37 @@ int ama_status_run(struct ama_status_summary *out, struct ama_index *idx,
 	struct ama_status_summary scratch;
 	struct ama_verify_opts vo;
 	struct ama_index_entry *e;
-	struct version_tree vt;
-	struct untracked u;
-	struct removed rm;
+	struct helpers h;
 	struct run r = { o, out ? out : &scratch };
 	const char *root = "", **walk_paths, **tracked;
 	const char *const *paths = o->npaths ? o->paths : &root;
 	size_t npaths = o->npaths ? o->npaths : 1;
 	size_t n, i, npos, *matched, *pos;
 	unsigned char *nothing;
-	char *meta_msg = NULL;
-	pthread_t walk_tid, rm_tid;
-	int rc, meta_rc = 0, walking = 0, merging = 0;
+	int rc;
 
 	memset(r.sum, 0, sizeof(*r.sum));
-	memset(&u, 0, sizeof(u));
-	memset(&rm, 0, sizeof(rm));
+	memset(&h, 0, sizeof(h));
 	matched = ama_calloc(npaths, sizeof(*matched));
 	nothing = ama_calloc(npaths, 1);
 	pos = select_entries(idx, o->paths, o->npaths, &npos, matched);
 	if (o->flags & AMA_STATUS_FIND_REMOVED) {
-		meta_rc = open_version(&vt, o->cfg);
-		if (meta_rc < 0)
-			meta_msg = ama_strdup(ama_error_msg());
-	} else {
-		memset(&vt, 0, sizeof(vt));
+		h.meta_rc = open_version(&h.vt, o->cfg);
+		if (h.meta_rc < 0)
+			h.meta_msg = ama_strdup(ama_error_msg());
 	}
+	/* the walk starts from the operands that are on disk, or the root */
 	walk_paths = ama_calloc(npaths, sizeof(*walk_paths));
-	u.paths = walk_paths;
-	u.npaths = o->npaths ? walk_operands(o->paths, o->npaths, matched,
-					     &vt, walk_paths, nothing) : 0;
-	if (!o->npaths) {
-		walk_paths[0] = "";
-		u.npaths = 1;
-	}
+	h.u.paths = walk_paths;
+	h.u.npaths = walk_operands(paths, npaths, matched, &h.vt, walk_paths,
+				   nothing);
 	e = ama_index_entries(idx, &n);
 	tracked = ama_malloc((n ? n : 1) * sizeof(*tracked));
 	for (i = 0; i < n; i++)
 		tracked[i] = e[i].path;
-	u.tracked = tracked;
-	u.ntracked = n;
-	if (o->flags & AMA_STATUS_FIND_UNTRACKED)
-		walking = pthread_create(&walk_tid, NULL, walk_thread, &u) == 0 ?
-			1 : -1;
-	if (vt.repo) {
-		rm.vt = &vt;
-		rm.paths = paths;
-		rm.npaths = npaths;
-		rm.tracked = u.tracked;
-		rm.ntracked = n;
-		merging = pthread_create(&rm_tid, NULL, removed_thread,
-					 &rm) == 0 ? 1 : -1;
-	}
+	h.u.tracked = tracked;
+	h.u.ntracked = n;
+	start_helpers(&h, o, paths, npaths);
 
 	memset(&vo, 0, sizeof(vo));
 	vo.jobs = o->jobs;
@@ -542,49 +613,11 @@ int ama_status_run(struct ama_status_summary *out, struct ama_index *idx,
 	vo.refresh = &refresh;
 	rc = ama_verify_run(idx, &vo);
 
-	/* could not start a thread: do its work here */
-	if (walking > 0)
-		pthread_join(walk_tid, NULL);
-	else if (walking < 0)
-		walk_thread(&u);
-	if (merging > 0)
-		pthread_join(rm_tid, NULL);
-	else if (merging < 0)
-		removed_thread(&rm);
-
-	if (rc >= 0 && rm.rc == 0 && vt.repo)
-		rc = deliver_removed(&r, &rm);
-	if (rc >= 0 && walking)
-		rc = deliver_walked(&r, &u);
-	if (rc >= 0 && rm.rc < 0)
-		rc = deliver_error(&r, META_PATH, rm.rc, rm.fail_msg);
-	if (rc >= 0 && meta_rc < 0)
-		rc = deliver_error(&r, META_PATH, meta_rc, meta_msg);
-	for (i = 0; rc >= 0 && !walking && i < o->npaths; i++)
-		if (nothing[i])
-			rc = deliver_error(&r, o->paths[i], AMA_ENOTFOUND,
-					   "no such file");
-	if (u.rc < 0 && rc >= 0)
-		rc = u.fail_path ?
-			ama_error_setp(u.rc, u.fail_path, "%s", u.fail_msg) :
-			ama_error_set(u.rc, "%s", u.fail_msg);
-	/* the refresh is an optimisation: a busy or read-only index skips it */
-	if (rc >= 0 && (o->flags & AMA_STATUS_WRITE_REFRESH) && refresh.n) {
-		int w = ama_verify_refresh(ama_index_path(idx), &refresh);
-
-		if (w >= 0)
-			r.sum->refreshed = (size_t)w;
-		else if (w != AMA_ELOCKED)
-			r.sum->refresh_rc = w;
-	}
-	close_version(&vt);
+	rc = finish_helpers(&h, &r, rc, nothing);
+	if (rc >= 0 && (o->flags & AMA_STATUS_WRITE_REFRESH) && refresh.n)
+		write_refresh(r.sum, idx, &refresh);
+	release_helpers(&h);
 	ama_refresh_list_release(&refresh);
-	ama_buf_release(&u.items);
-	ama_buf_release(&rm.found);
-	free(u.fail_msg);
-	free(u.fail_path);
-	free(rm.fail_msg);
-	free(meta_msg);
 	free(tracked);
 	free(walk_paths);
 	free(nothing);
