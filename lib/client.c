@@ -11,6 +11,7 @@
 #include "client.h"
 #include "client_backend.h"
 #include "error.h"
+#include "xdg.h"
 
 struct ama_client {
 	/* local: the publisher and where it says a class's content lives */
@@ -20,33 +21,32 @@ struct ama_client {
 	struct ama_client_http *http;
 };
 
-/* $XDG_DATA_HOME/ama/NAME, or ~/.local/share/ama/NAME; caller frees. */
-static char *data_path(const char *name)
-{
-	struct ama_buf b = AMA_BUF_INIT;
-	const char *data = getenv("XDG_DATA_HOME");
-
-	if (data && *data == '/')
-		ama_buf_addf(&b, "%s/ama/%s", data, name);
-	else
-		ama_buf_addf(&b, "%s/.local/share/ama/%s",
-			     getenv("HOME") ? getenv("HOME") : "", name);
-	return ama_buf_detach(&b);
-}
-
-/* [store] which, else the embedded default's file:// folder; caller frees. */
-static char *store_url(const struct ama_config *cfg, const char *which)
+/*
+ * [store] which, else the embedded default's file:// folder (ama's folder
+ * of the XDG data home, lib/xdg.h), into *out (caller frees). Returns 0,
+ * or AMA_ESETUP when there is no home folder for the default.
+ */
+static int store_url(char **out, const struct ama_config *cfg,
+		     const char *which)
 {
 	const char *url = ama_config_get(cfg, "store", which);
 	struct ama_buf b = AMA_BUF_INIT;
 	char *dir;
+	int rc;
 
-	if (url && *url)
-		return ama_strdup(url);
-	dir = data_path(which);
+	if (url && *url) {
+		*out = ama_strdup(url);
+		return 0;
+	}
+	rc = ama_xdg_path(&dir, AMA_XDG_DATA, which);
+	if (rc < 0) {
+		*out = NULL;
+		return rc;
+	}
 	ama_buf_addf(&b, "file://%s", dir);
 	free(dir);
-	return ama_buf_detach(&b);
+	*out = ama_buf_detach(&b);
+	return 0;
 }
 
 static char *get_or_null(const struct ama_config *cfg, const char *section,
@@ -65,8 +65,11 @@ static int open_local(struct ama_client *c, const struct ama_config *cfg)
 	long jobs = 0;
 	int rc;
 
-	c->where.remote = store_url(cfg, "remote");
-	c->where.staging = store_url(cfg, "staging");
+	rc = store_url(&c->where.remote, cfg, "remote");
+	if (rc == 0)
+		rc = store_url(&c->where.staging, cfg, "staging");
+	if (rc < 0)
+		return rc;
 	if (!strncmp(c->where.remote, "s3://", 5) ||
 	    !strncmp(c->where.staging, "s3://", 5)) {
 		c->where.s3_endpoint = get_or_null(cfg, "s3", "endpoint");
@@ -77,8 +80,13 @@ static int open_local(struct ama_client *c, const struct ama_config *cfg)
 	rc = ama_config_get_int(cfg, "transfer", "jobs", &jobs);
 	if (rc < 0)
 		return rc;
-	repo_path = repo && *repo ? ama_client_expand_home(repo) :
-		data_path("meta.git");
+	if (repo && *repo) {
+		repo_path = ama_client_expand_home(repo);
+	} else {
+		rc = ama_xdg_path(&repo_path, AMA_XDG_DATA, "meta.git");
+		if (rc < 0)
+			return rc;
+	}
 	memset(&o, 0, sizeof(o));
 	o.remote_url = c->where.remote;
 	o.staging_url = c->where.staging;

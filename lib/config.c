@@ -15,6 +15,7 @@
 #include "config.h"
 #include "error.h"
 #include "lockfile.h"
+#include "xdg.h"
 
 struct entry {
 	char *section, *key, *value;
@@ -268,19 +269,15 @@ static int parse_into(struct ama_config *c, const char *path)
 
 char *ama_config_user_path(void)
 {
-	struct ama_buf b = AMA_BUF_INIT;
 	const char *v = getenv("AMA_CONFIG");
+	char *path;
 
 	if (v && *v)
 		return ama_strdup(v);
-	v = getenv("XDG_CONFIG_HOME");
-	if (v && *v == '/') {
-		ama_buf_addf(&b, "%s/ama/config", v);
-		return ama_buf_detach(&b);
-	}
-	v = getenv("HOME");
-	ama_buf_addf(&b, "%s/.config/ama/config", v ? v : "");
-	return ama_buf_detach(&b);
+	/* no home folder at all: no user file, rather than "/.config" */
+	if (ama_xdg_path(&path, AMA_XDG_CONFIG, "config") < 0)
+		ama_error_clear();
+	return path;
 }
 
 int ama_config_load(struct ama_config **out, const char *asset_file)
@@ -289,7 +286,7 @@ int ama_config_load(struct ama_config **out, const char *asset_file)
 	char *user = ama_config_user_path();
 	int rc;
 
-	rc = parse_into(c, user);
+	rc = user ? parse_into(c, user) : 0;
 	if (rc == 0 && asset_file)
 		rc = parse_into(c, asset_file);
 	free(user);

@@ -70,7 +70,12 @@ void ama_config_put(struct ama_config *c, const char *section,
  */
 int ama_config_write(const struct ama_config *c, const char *path);
 
-/* The user config file's path (it may not exist); caller frees. */
+/*
+ * The user config file's path (it may not exist): $AMA_CONFIG, else
+ * "config" in ama's folder of the XDG config home (lib/xdg.h); caller
+ * frees. NULL when there is no home folder to look in (HOME unset and no
+ * password entry): then there is no user file.
+ */
 char *ama_config_user_path(void);
 /* The environment variable for section.key into buf (at least 128). */
 void ama_config_env_name(char *buf, const char *section, const char *key);

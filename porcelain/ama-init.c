@@ -16,6 +16,7 @@
 #include "lockfile.h"
 #include "manifest.h"
 #include "prog.h"
+#include "xdg.h"
 
 static const char usage_str[] = "ama init [-q | --quiet] <class>";
 
@@ -42,32 +43,35 @@ static int check_not_in_asset(void)
 
 /*
  * With nothing configured, pin the embedded default into the asset: the
- * server is local and both buckets are file:// folders under
- * $XDG_DATA_HOME/ama, so the asset keeps its store however the
- * environment changes later.
+ * server is local and both buckets are file:// folders in ama's folder of
+ * the XDG data home (lib/xdg.h), so the asset keeps its store however the
+ * environment changes later. Fails only when there is no home folder.
  */
-static void pin_defaults(struct ama_config *asset,
-			 const struct ama_config *user)
+static int pin_defaults(struct ama_config *asset,
+			const struct ama_config *user)
 {
-	struct ama_buf b = AMA_BUF_INIT;
-	const char *data = getenv("XDG_DATA_HOME");
+	static const char *const which[] = { "remote", "staging" };
+	struct ama_buf url = AMA_BUF_INIT;
+	char *dir;
+	size_t i;
+	int rc = 0;
 
 	if (ama_config_get(user, "server", "url") ||
 	    ama_config_get(user, "store", "remote") ||
 	    ama_config_get(user, "store", "staging"))
-		return;
-	if (data && *data == '/')
-		ama_buf_addf(&b, "file://%s/ama", data);
-	else
-		ama_buf_addf(&b, "file://%s/.local/share/ama",
-			     getenv("HOME") ? getenv("HOME") : "");
+		return 0;
 	ama_config_put(asset, "server", "url", "local");
-	ama_buf_addstr(&b, "/remote");
-	ama_config_put(asset, "store", "remote", b.s);
-	ama_buf_truncate(&b, b.len - strlen("/remote"));
-	ama_buf_addstr(&b, "/staging");
-	ama_config_put(asset, "store", "staging", b.s);
-	ama_buf_release(&b);
+	for (i = 0; i < 2 && rc == 0; i++) {
+		rc = ama_xdg_path(&dir, AMA_XDG_DATA, which[i]);
+		if (rc < 0)
+			break;
+		ama_buf_reset(&url);
+		ama_buf_addf(&url, "file://%s", dir);
+		ama_config_put(asset, "store", which[i], url.s);
+		free(dir);
+	}
+	ama_buf_release(&url);
+	return rc;
 }
 
 /* Build .ama in a private folder and rename it into place: all or nothing. */
@@ -89,7 +93,9 @@ static int make_dotama(const char *class)
 	if (rc < 0)
 		goto fail;
 	ama_config_put(cfg, "asset", "class", class);
-	pin_defaults(cfg, user);
+	rc = pin_defaults(cfg, user);
+	if (rc < 0)
+		goto fail;
 	ama_buf_addf(&file, "%s/config", tmp.s);
 	rc = ama_config_write(cfg, file.s);
 	if (rc < 0)
