@@ -9,12 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef HAVE_SYS_IOCTL_H
-#include <sys/ioctl.h>
-#endif
-#ifdef HAVE_LINUX_FS_H
-#include <linux/fs.h>
-#endif
 
 #include <openssl/rand.h>
 
@@ -22,6 +16,7 @@
 #include "error.h"
 #include "lockfile.h"
 #include "md5.h"
+#include "place.h"
 #include "store.h"
 #include "store_backend.h"
 
@@ -235,32 +230,48 @@ out:
 	return rc;
 }
 
-/* A temporary file beside path: fd and its name. */
-static int make_temp(const struct ama_store *s, const char *path, int *fd,
-		     struct ama_buf *tmp)
+/*
+ * The store's errors name no file of its own (the caller names the key):
+ * take lib/place.c's reason without its subject.
+ */
+static int unsubject(int rc)
 {
-	const char *slash = strrchr(path, '/');
-	int rc;
+	char *msg = ama_strdup(ama_error_msg());
 
-	rc = make_parents(s, path);
-	if (rc < 0)
-		return rc;
-	ama_buf_reset(tmp);
-	ama_buf_add(tmp, path, (size_t)(slash - path) + 1);
-	ama_buf_addstr(tmp, RESERVED "tmp-XXXXXX");
-	*fd = mkstemp(tmp->s);
-	if (*fd < 0)
-		return errno == ENOENT ? check_root(s) :
-			ama_error_set_errno(AMA_EIO,
-					    "cannot create a file in %s",
-					    s->url.dir);
-	if (fchmod(*fd, 0644) < 0) {
-		rc = ama_error_set_errno(AMA_EIO, "cannot chmod %s", tmp->s);
-		close(*fd);
-		unlink(tmp->s);
-		return rc;
+	ama_error_set(rc, "%s", msg);
+	free(msg);
+	return rc;
+}
+
+/*
+ * A failure of lib/place.c: a missing folder is a missing store when its
+ * root is gone; else the reason, without the file's name.
+ */
+static int place_error(const struct ama_store *s, int rc)
+{
+	int root;
+
+	if (rc == AMA_ENOTFOUND) {
+		root = check_root(s);
+		if (root < 0)
+			return root;
+		rc = AMA_EIO;
 	}
-	return 0;
+	return unsubject(rc);
+}
+
+/*
+ * A temporary file beside path (lib/place.h, named ".ama-tmp-*", which
+ * RESERVED keeps out of keys and listings), after the folders above it.
+ */
+static int make_temp(const struct ama_store *s, const char *path,
+		     struct ama_place_tmp *t)
+{
+	int rc = make_parents(s, path);
+
+	if (rc == 0)
+		rc = ama_place_tmp_open(t, path, 0644);
+	return rc < 0 ? place_error(s, rc) : 0;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -283,27 +294,16 @@ static int write_all(int fd, const char *p, size_t n)
  * Put the finished temporary file in place: fsync, then rename (or link,
  * which fails if the key exists, for a create-only put), fsync the folder.
  */
-static int commit_temp(int fd, const char *tmp, const char *path,
-		       unsigned flags)
+static int commit_temp(struct ama_place_tmp *t, unsigned flags)
 {
-	int rc = 0;
+	int rc = ama_place_tmp_commit(t, AMA_PLACE_FSYNC |
+				      (flags & AMA_STORE_IF_NONE_MATCH ?
+				       AMA_PLACE_NOCLOBBER : 0), NULL);
 
-	if (fsync(fd) < 0)
-		rc = ama_error_set_errno(AMA_EIO, "cannot sync object");
-	else if (flags & AMA_STORE_IF_NONE_MATCH) {
-		if (link(tmp, path) < 0)
-			rc = errno == EEXIST ?
-				ama_error_set(AMA_ECONFLICT,
-					"the object exists already") :
-				ama_error_set_errno(AMA_EIO,
-					"cannot link object");
-		unlink(tmp);
-	} else if (rename(tmp, path) < 0) {
-		rc = ama_error_set_errno(AMA_EIO, "cannot rename object");
-	}
-	if (rc == 0)
-		rc = ama_fsync_parent(path);
-	return rc;
+	if (rc == AMA_EEXIST)
+		return ama_error_set(AMA_ECONFLICT,
+				     "the object exists already");
+	return rc < 0 ? unsubject(rc) : 0;
 }
 
 /* Copy n bytes (or to EOF when n is UINT64_MAX) from in at off into out, hashing them. */
@@ -340,18 +340,18 @@ static int copy_hashing(const struct ama_store *s, int out, int in,
 static int file_put(struct ama_store *s, const struct ama_store_put *p,
 		    struct ama_store_info *info)
 {
-	struct ama_buf tmp = AMA_BUF_INIT;
+	struct ama_place_tmp t = AMA_PLACE_TMP_INIT;
 	struct ama_hasher h;
 	struct ama_md5 got;
 	char *path;
 	uint64_t n = 0;
-	int fd = -1, in = -1, rc = check_key(p->key);
+	int in = -1, rc = check_key(p->key);
 
 	if (rc < 0)
 		return rc;
 	path = obj_path(s, p->key);
 	ama_hasher_init(&h);
-	rc = make_temp(s, path, &fd, &tmp);
+	rc = make_temp(s, path, &t);
 	if (rc < 0)
 		goto out;
 	ama_hasher_start(&h);
@@ -365,13 +365,13 @@ static int file_put(struct ama_store *s, const struct ama_store_put *p,
 						     "cannot open");
 			goto out;
 		}
-		rc = copy_hashing(s, fd, in, 0, p->size + 1, &h, &n);
+		rc = copy_hashing(s, t.fd, in, 0, p->size + 1, &h, &n);
 		if (rc == 0 && n != p->size)
 			rc = ama_error_setp(AMA_ECHANGED, p->path,
 					    "changed while it was sent");
 	} else {
 		ama_hasher_update(&h, p->data, p->len);
-		rc = write_all(fd, p->data, p->len);
+		rc = write_all(t.fd, p->data, p->len);
 		n = p->len;
 	}
 	if (rc < 0)
@@ -382,65 +382,17 @@ static int file_put(struct ama_store *s, const struct ama_store_put *p,
 				   "content does not match its MD5");
 		goto out;
 	}
-	rc = commit_temp(fd, tmp.s, path, p->flags);
+	rc = commit_temp(&t, p->flags);
 	if (rc == 0) {
 		memset(info, 0, sizeof(*info));
 		info->size = n;
 	}
 out:
-	if (fd >= 0) {
-		close(fd);
-		if (rc < 0)
-			unlink(tmp.s);
-	}
+	ama_place_tmp_abort(&t);	/* nothing left to do once committed */
 	if (in >= 0)
 		close(in);
 	ama_hasher_release(&h);
-	ama_buf_release(&tmp);
 	free(path);
-	return rc;
-}
-
-/* Copy in to out whole: a reflink where the filesystem allows, else bytes. */
-static int clone_or_copy(int out, int in, uint64_t size)
-{
-	uint64_t done = 0;
-	char *buf;
-	int rc = 0;
-
-#ifdef FICLONE
-	if (ioctl(out, FICLONE, in) == 0)
-		return 0;
-#endif
-#ifdef HAVE_COPY_FILE_RANGE
-	while (done < size) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL,
-					    (size_t)(size - done), 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (uint64_t)n;
-	}
-	if (done == size)
-		return 0;
-#endif
-	buf = ama_malloc(IO_SIZE);
-	while (rc == 0) {
-		ssize_t n = pread(in, buf, IO_SIZE, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = ama_error_set_errno(AMA_EIO, "cannot read");
-		if (n <= 0)
-			break;
-		if (pwrite(out, buf, (size_t)n, (off_t)done) != n)
-			rc = ama_error_set_errno(AMA_EIO, "cannot write");
-		done += (uint64_t)n;
-	}
-	free(buf);
 	return rc;
 }
 
@@ -449,11 +401,16 @@ static int file_copy(struct ama_store *dst, const char *dst_key,
 		     const char *if_match, uint64_t size,
 		     struct ama_store_info *info)
 {
-	struct ama_buf tmp = AMA_BUF_INIT;
+	/* a reflink where the filesystem allows, else a copy in the kernel */
+	static const struct ama_place_opts place = {
+		AMA_PLACE_AUTO, AMA_PLACE_FSYNC, 0644
+	};
+	struct ama_place_tmp t = AMA_PLACE_TMP_INIT;
+	struct ama_place_result r;
 	struct ama_hasher h;
 	struct stat st;
 	char *path = NULL;
-	int in = -1, out = -1, rc;
+	int in = -1, rc;
 
 	rc = check_key(dst_key);
 	if (rc == 0)
@@ -461,10 +418,19 @@ static int file_copy(struct ama_store *dst, const char *dst_key,
 	if (rc < 0)
 		return rc;
 	path = obj_path(dst, dst_key);
-	rc = make_temp(dst, path, &out, &tmp);
-	if (rc < 0)
+	(void)size;	/* the open file says it */
+	if (!if_match) {
+		rc = make_parents(dst, path);
+		if (rc == 0)
+			rc = ama_place_file(path, in, NULL, &place, &r);
+		if (rc < 0)
+			rc = place_error(dst, rc);
+		else
+			info->size = r.size;
 		goto out;
-	if (if_match) {
+	}
+	rc = make_temp(dst, path, &t);
+	if (rc == 0) {
 		/* no ETags kept here: the precondition costs a read */
 		struct ama_md5 got;
 		char hex[AMA_MD5_HEXLEN + 1];
@@ -472,7 +438,7 @@ static int file_copy(struct ama_store *dst, const char *dst_key,
 
 		ama_hasher_init(&h);
 		ama_hasher_start(&h);
-		rc = copy_hashing(dst, out, in, 0, UINT64_MAX, &h, &n);
+		rc = copy_hashing(dst, t.fd, in, 0, UINT64_MAX, &h, &n);
 		ama_hasher_finish(&h, &got);
 		ama_hasher_release(&h);
 		ama_md5_to_hex(hex, &got);
@@ -485,21 +451,12 @@ static int file_copy(struct ama_store *dst, const char *dst_key,
 			info->etag_is_md5 = 1;
 		}
 		info->size = n;
-	} else {
-		rc = clone_or_copy(out, in, (uint64_t)st.st_size);
-		info->size = (uint64_t)st.st_size;
 	}
-	(void)size;	/* the open file says it */
 	if (rc == 0)
-		rc = commit_temp(out, tmp.s, path, 0);
+		rc = commit_temp(&t, 0);
 out:
-	if (out >= 0) {
-		close(out);
-		if (rc < 0)
-			unlink(tmp.s);
-	}
+	ama_place_tmp_abort(&t);
 	close(in);
-	ama_buf_release(&tmp);
 	free(path);
 	return rc;
 }
@@ -749,16 +706,17 @@ static int remove_upload(struct ama_store_upload *u)
 static int file_mpu_complete(struct ama_store_upload *u,
 			     struct ama_store_info *info)
 {
-	struct ama_buf tmp = AMA_BUF_INIT, part = AMA_BUF_INIT;
+	struct ama_place_tmp t = AMA_PLACE_TMP_INIT;
+	struct ama_buf part = AMA_BUF_INIT;
 	struct ama_hasher h;
 	struct ama_md5 got;
 	char *path = obj_path(u->s, u->key), *dir = upload_dir(u->s, u->id);
 	uint64_t total = 0;
 	size_t i;
-	int out = -1, rc;
+	int rc;
 
 	ama_hasher_init(&h);
-	rc = make_temp(u->s, path, &out, &tmp);
+	rc = make_temp(u->s, path, &t);
 	if (rc < 0)
 		goto out;
 	ama_hasher_start(&h);
@@ -775,7 +733,7 @@ static int file_mpu_complete(struct ama_store_upload *u,
 					   u->partno[i]);
 			break;
 		}
-		rc = copy_hashing(u->s, out, in, 0, UINT64_MAX, &h, &n);
+		rc = copy_hashing(u->s, t.fd, in, 0, UINT64_MAX, &h, &n);
 		total += n;
 		close(in);
 	}
@@ -784,7 +742,7 @@ static int file_mpu_complete(struct ama_store_upload *u,
 		rc = ama_error_set(AMA_EDIGEST,
 				   "content does not match its MD5");
 	if (rc == 0)
-		rc = commit_temp(out, tmp.s, path, 0);
+		rc = commit_temp(&t, 0);
 	if (rc == 0) {
 		memset(info, 0, sizeof(*info));
 		info->size = total;
@@ -792,13 +750,8 @@ static int file_mpu_complete(struct ama_store_upload *u,
 		remove_upload(u);
 	}
 out:
-	if (out >= 0) {
-		close(out);
-		if (rc < 0)
-			unlink(tmp.s);
-	}
+	ama_place_tmp_abort(&t);
 	ama_hasher_release(&h);
-	ama_buf_release(&tmp);
 	ama_buf_release(&part);
 	free(path);
 	free(dir);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "asset.h"
@@ -13,15 +14,21 @@
 
 static const char usage_str[] = "ama remove [-q | --quiet] <path>...";
 
+/* What was removed: how many entries, and how many of their files were
+ * already gone from disk (or are no longer regular files). */
+struct removed {
+	size_t n, gone;
+};
+
 /*
  * Remove the entries at or below each root-relative path in rel (n of
- * them; the operands as given in argv name them in messages). Returns how
- * many were removed; *status becomes 1 if an operand matched nothing.
+ * them; the operands as given in argv name them in messages), counting
+ * them into out; *status becomes 1 if an operand matched nothing.
  */
-static size_t remove_all(struct ama_index *idx, char **rel, char **argv,
-			 int n, int *status)
+static void remove_all(struct removed *out, struct ama_index *idx,
+		       char **rel, char **argv, int n, int *status)
 {
-	size_t count = ama_index_count(idx), i, removed = 0;
+	size_t count = ama_index_count(idx), i;
 	unsigned char *sel = ama_calloc(count ? count : 1, 1);
 	struct ama_buf doomed = AMA_BUF_INIT;
 	struct ama_index_entry *e;
@@ -38,12 +45,41 @@ static size_t remove_all(struct ama_index *idx, char **rel, char **argv,
 	for (i = 0; i < count; i++)
 		if (sel[i])
 			ama_buf_add(&doomed, e[i].path, e[i].path_len + 1);
-	for (p = doomed.s; p && p < doomed.s + doomed.len; p += strlen(p) + 1)
-		if (ama_index_remove(idx, p, strlen(p)) == 0)
-			removed++;
+	for (p = doomed.s; p && p < doomed.s + doomed.len; p += strlen(p) + 1) {
+		struct stat st;
+
+		if (ama_index_remove(idx, p, strlen(p)) < 0)
+			continue;
+		out->n++;
+		if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode))
+			out->gone++;
+	}
 	ama_buf_release(&doomed);
 	free(sel);
-	return removed;
+}
+
+/* "removed 2 files from the index; ..." and what became of the files. */
+static void say(struct ama_common *c, const struct removed *r)
+{
+	struct ama_buf line = AMA_BUF_INIT;
+	size_t stay = r->n - r->gone;
+
+	ama_buf_addf(&line, "removed %zu file%s from the index; ", r->n,
+		     r->n == 1 ? "" : "s");
+	if (!r->gone)
+		ama_buf_addstr(&line, r->n == 1 ? "it stays on disk" :
+			       "they stay on disk");
+	else if (!stay)
+		ama_buf_addstr(&line, r->n == 1 ?
+			       "it was already gone from disk" :
+			       "they were already gone from disk");
+	else
+		ama_buf_addf(&line, "%zu stay%s on disk, %zu w%s already gone",
+			     stay, stay == 1 ? "s" : "", r->gone,
+			     r->gone == 1 ? "as" : "ere");
+	ama_buf_addch(&line, '\n');
+	ama_writer_raw(&c->out, line.s, line.len);
+	ama_buf_release(&line);
 }
 
 int main(int argc, char **argv)
@@ -52,8 +88,8 @@ int main(int argc, char **argv)
 	struct ama_asset asset;
 	struct ama_index *idx = NULL;
 	struct ama_buf ipath = AMA_BUF_INIT;
+	struct removed removed = { 0, 0 };
 	char **rel;
-	size_t removed = 0;
 	int rc = 0, status = 0, j;
 
 	ama_setprogname("ama-remove");
@@ -86,21 +122,14 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = ama_index_lock_and_load(&idx, ipath.s);
 	if (rc == 0) {
-		removed = remove_all(idx, rel, argv, argc, &status);
-		rc = removed ? ama_index_write_and_commit(idx) : 0;
+		remove_all(&removed, idx, rel, argv, argc, &status);
+		rc = removed.n ? ama_index_write_and_commit(idx) : 0;
 	}
 	if (rc < 0) {
 		ama_report(NULL);
 		status = 2;
 	} else if (!c.quiet) {
-		struct ama_buf line = AMA_BUF_INIT;
-
-		ama_buf_addf(&line,
-			     "removed %zu file%s from the index; %s on disk\n",
-			     removed, removed == 1 ? "" : "s",
-			     removed == 1 ? "it stays" : "they stay");
-		ama_writer_raw(&c.out, line.s, line.len);
-		ama_buf_release(&line);
+		say(&c, &removed);
 	}
 	ama_index_free(idx);
 	for (j = 0; j < argc; j++)

@@ -68,6 +68,159 @@ test_expect_success 'an asset with nothing in it: nothing added yet' '
 	test_must_be_empty ../err
 '
 
+# An uploaded asset of its own (in pub/, which the asset made at the top
+# below skips: it holds its own .ama), for what the current version holds.
+test_expect_success 'setup: an uploaded asset' '
+	mkdir pub && cd pub &&
+	ama init -q imaging &&
+	mkdir -p d/e &&
+	for f in a b d/c d/e/f g "t	ab" "n
+l"; do
+		echo "content of $f" >"$f" || return 1
+	done &&
+	old a b d/c d/e/f g "t	ab" "n
+l" &&
+	ama add -q . && ama upload -q -m first &&
+	ama-status >../out 2>../err &&
+	cat >../expect <<\EOF &&
+asset imaging/1 at version 0.0.0
+nothing to do: every added file is unchanged and uploaded
+EOF
+	test_cmp ../expect ../out &&
+	test_must_be_empty ../err
+'
+test_expect_success 'removed from the index, still on disk: removed and untracked' '
+	cd pub &&
+	ama remove -q a &&
+	ama-status >../out 2>../err &&
+	cat >../expect <<\EOF &&
+asset imaging/1 at version 0.0.0
+removed:
+	a   the next version drops it
+untracked:
+	a   ama add a
+EOF
+	test_cmp ../expect ../out &&
+	test_must_be_empty ../err &&
+	ama-status --porcelain >../out &&
+	printf "removed\ta\nuntracked\ta\n" >../expect &&
+	test_cmp ../expect ../out
+'
+test_expect_success 'removed and gone from disk: removed only, a folder file by file' '
+	cd pub &&
+	rm a && rm -r d && ama remove -q d &&
+	ama-status --porcelain >../out 2>../err &&
+	printf "removed\t%s\n" a d/c d/e/f >../expect &&
+	test_cmp ../expect ../out &&
+	test_must_be_empty ../err
+'
+test_expect_success 'every section at once, in order: added, removed, modified, deleted, untracked' '
+	cd pub &&
+	echo new >n && ama add -q n &&
+	echo CHANGED >b &&
+	rm g &&
+	echo u >u &&
+	ama-status >../out 2>../err &&
+	cat >../expect <<\EOF &&
+asset imaging/1 at version 0.0.0
+added:
+	n       ama upload
+removed:
+	a       the next version drops it
+	d/c     the next version drops it
+	d/e/f   the next version drops it
+modified:
+	b       ama add b
+deleted:
+	g       ama remove g
+untracked:
+	u       ama add u
+EOF
+	test_cmp ../expect ../out &&
+	test_must_be_empty ../err
+'
+test_expect_success 'operands: a removed file or folder is named without error' '
+	cd pub &&
+	ama-status --porcelain d a >../out 2>../err &&
+	printf "removed\t%s\n" a d/c d/e/f >../expect &&
+	test_cmp ../expect ../out &&
+	test_must_be_empty ../err &&
+	ama-status --porcelain d/e/f d/e d >../out 2>../err &&
+	printf "removed\t%s\n" d/c d/e/f >../expect &&
+	test_cmp ../expect ../out &&
+	test_must_be_empty ../err &&
+	test_exit_code 1 ama-status --porcelain d/nosuch b >../out 2>../err &&
+	printf "modified\tb\n" >../expect &&
+	test_cmp ../expect ../out &&
+	echo "ama-status: d/nosuch: no such file" >../expect &&
+	test_cmp ../expect ../err
+'
+test_expect_success 'from a subfolder: removed paths relative to it' '
+	cd pub &&
+	mkdir -p sub &&
+	(cd sub && ama-status . ../a ../d) >../out &&
+	cat >../expect <<\EOF &&
+asset imaging/1 at version 0.0.0
+removed:
+	../a       the next version drops it
+	../d/c     the next version drops it
+	../d/e/f   the next version drops it
+EOF
+	test_cmp ../expect ../out
+'
+test_expect_success 'awkward removed names: C-quoted, with and without -z' '
+	cd pub &&
+	ama remove -q "t	ab" "n
+l" &&
+	ama-status --porcelain -z "t	ab" "n
+l" >../out &&
+	printf "removed\t%s\0" "n
+l" "t	ab" >../expect &&
+	printf "untracked\t%s\0" "n
+l" "t	ab" >>../expect &&
+	cmp ../expect ../out &&
+	ama-status --porcelain "t	ab" "n
+l" >../out &&
+	printf "%s\n" "removed	\"n\\nl\"" "removed	\"t\\tab\"" \
+		"untracked	\"n\\nl\"" "untracked	\"t\\tab\"" >../expect &&
+	test_cmp ../expect ../out &&
+	ama-status "t	ab" >../out &&
+	cat >../expect <<\EOF &&
+asset imaging/1 at version 0.0.0
+removed:
+	"t\tab"   the next version drops it
+untracked:
+	"t\tab"   ama add $'"'"'t\011ab'"'"'
+EOF
+	test_cmp ../expect ../out
+'
+test_expect_success 'the next upload drops them: nothing removed at 0.0.1' '
+	cd pub &&
+	ama add -q b && ama remove -q g &&
+	ama upload -q -m second &&
+	ama-status >../out 2>../err &&
+	cat >../expect <<\EOF &&
+asset imaging/1 at version 0.0.1
+untracked:
+	"n\nl"    ama add $'"'"'n\012l'"'"'
+	"t\tab"   ama add $'"'"'t\011ab'"'"'
+	u         ama add u
+EOF
+	test_cmp ../expect ../out &&
+	test_must_be_empty ../err
+'
+test_expect_success 'a .ama/meta without the version is named, exit 1, the rest shown' '
+	cd pub &&
+	ama remove -q n &&
+	mv .ama/meta meta.away &&
+	test_when_finished "mv pub/meta.away pub/.ama/meta" &&
+	test_exit_code 1 ama-status --porcelain n b >../out 2>../err &&
+	printf "untracked\tn\n" >../expect &&
+	test_cmp ../expect ../out &&
+	echo "ama-status: .ama/meta: does not hold version 0.0.1 of imaging/1" >../expect &&
+	test_cmp ../expect ../err
+'
+
 test_expect_success 'setup' '
 	ama init -q imaging &&
 	# the scratch files of these tests are not part of the asset
@@ -83,6 +236,7 @@ test_expect_success 'setup' '
 	/fix*
 	/config.before
 	/.test-output
+	/.local/
 	EOF
 	old .amaignore
 '
@@ -145,12 +299,15 @@ test_expect_success 'the header names the asset and its version' '
 	cp .ama/config config.before &&
 	test_when_finished "cp config.before .ama/config" &&
 	printf "[asset]\nseq = 3\nversion = 0.0.2\n" >>.ama/config &&
-	ama-status >out &&
+	test_exit_code 1 ama-status >out 2>err &&
 	cat >expect <<-\EOF &&
 	asset imaging/3 at version 0.0.2
 	nothing to do: every added file is unchanged and uploaded
 	EOF
-	test_cmp expect out
+	test_cmp expect out &&
+	# no .ama/meta here: what the next version drops cannot be told
+	echo "ama-status: .ama/meta: does not hold version 0.0.2 of imaging/3" >expect &&
+	test_cmp expect err
 '
 test_expect_success 'ama status runs ama-status' '
 	ama status >out &&

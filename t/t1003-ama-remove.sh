@@ -87,10 +87,10 @@ test_expect_success 'ama remove runs ama-remove; -q prints nothing' '
 	printf "%s\n" d.txt dd/x g h i >expect &&
 	test_cmp expect actual
 '
-test_expect_success 'a deleted file can be removed (what ama status asks)' '
+test_expect_success 'a deleted file can be removed (what ama status asks), and says so' '
 	rm g &&
 	ama-remove g >out &&
-	echo "removed 1 file from the index; it stays on disk" >expect &&
+	echo "removed 1 file from the index; it was already gone from disk" >expect &&
 	test_cmp expect out &&
 	paths >actual &&
 	printf "%s\n" d.txt dd/x h i >expect &&
@@ -99,6 +99,28 @@ test_expect_success 'a deleted file can be removed (what ama status asks)' '
 	test_must_be_empty actual &&
 	echo "ama-status: g: no such file" >expect &&
 	test_cmp expect err
+'
+test_expect_success 'some files gone, some on disk: both counted' '
+	cp .ama/index index.before &&
+	test_when_finished "cp index.before .ama/index" &&
+	mv h h.away && mv i i.away &&
+	test_when_finished "mv h.away h && mv i.away i" &&
+	ama-remove h i d.txt >out &&
+	echo "removed 3 files from the index; 1 stays on disk, 2 were already gone" >expect &&
+	test_cmp expect out &&
+	cp index.before .ama/index &&
+	ama-remove h d.txt dd >out &&
+	echo "removed 3 files from the index; 2 stay on disk, 1 was already gone" >expect &&
+	test_cmp expect out
+'
+test_expect_success 'several files gone; a file that became a folder is gone too' '
+	cp .ama/index index.before &&
+	test_when_finished "cp index.before .ama/index" &&
+	mv h h.away && mv i i.away && mkdir i &&
+	test_when_finished "rmdir i && mv h.away h && mv i.away i" &&
+	ama-remove h i >out &&
+	echo "removed 2 files from the index; they were already gone from disk" >expect &&
+	test_cmp expect out
 '
 test_expect_success 'from a subfolder, paths are relative to it' '
 	(cd dd && ama-remove x ../h >../out) &&
@@ -136,7 +158,8 @@ test_expect_success 'nothing matched: nothing written, exit 1' '
 test_expect_success 'the root removes everything' '
 	cp index.0 .ama/index &&
 	mkdir -p sub && (cd sub && ama-remove ..) >out &&
-	echo "removed 10 files from the index; they stay on disk" >expect &&
+	# g was deleted above
+	echo "removed 10 files from the index; 9 stay on disk, 1 was already gone" >expect &&
 	test_cmp expect out &&
 	paths >actual &&
 	test_must_be_empty actual

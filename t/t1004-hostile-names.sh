@@ -157,7 +157,7 @@ test_expect_success 'deleted, then dropped with ama remove from a -z pipeline' '
 	word_quoted deleted >expect &&
 	test_cmp expect actual &&
 	ama status --porcelain -z | cut -z -f2- | xargs -0 ama remove -- >out &&
-	echo "removed 11 files from the index; they stay on disk" >expect &&
+	echo "removed 11 files from the index; they were already gone from disk" >expect &&
 	test_cmp expect out &&
 	ama-ls-files >actual &&
 	test_must_be_empty actual &&

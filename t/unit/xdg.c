@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "error.h"
 #include "xdg.h"
 
@@ -141,6 +142,7 @@ Test(xdg, no_home_at_all_is_a_setup_error_not_a_guess)
 {
 	uid_t nobody = 54321;
 	char *p = (char *)"unset";
+	struct ama_config *cfg = NULL;
 
 	if (getuid() != 0 || getpwuid(nobody))
 		cr_skip_test("needs root and a uid without a password entry");
@@ -157,4 +159,9 @@ Test(xdg, no_home_at_all_is_a_setup_error_not_a_guess)
 	cr_assert_null(p);
 	setenv("XDG_DATA_HOME", "/d", 1);
 	assert_path(AMA_XDG_DATA, "remote", "/d/ama/remote");
+	/* no user config file then, rather than one at /.config/ama/config */
+	unsetenv("AMA_CONFIG");
+	cr_assert_null(ama_config_user_path());
+	cr_assert_eq(ama_config_load(&cfg, NULL), 0);
+	ama_config_free(cfg);
 }
