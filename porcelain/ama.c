@@ -22,15 +22,15 @@ static const struct {
 	const char *name, *what;
 } commands[] = {
 	{ "init", "make this folder an asset of a class" },
+	{ "clone", "a new folder holding a version of an asset" },
 	{ "add", "record the stat and MD5 of files, or of folders' files" },
 	{ "remove", "drop files from the asset (they stay on disk)" },
 	{ "status", "show added, modified, deleted and untracked files" },
 	{ "upload", "send new content to staging and publish a version" },
 	{ "versions", "list the published versions of the asset" },
-	{ "clone", "a new folder holding a version of an asset" },
 	{ "fetch", "bring the versions published elsewhere into .ama/meta" },
-	{ "switch", "make the work tree hold another version" },
 	{ "pull", "fetch, then switch to the newest version" },
+	{ "switch", "make the work tree hold another version" },
 	{ "download", "fill in files of the version the work tree lacks" },
 	{ "diff", "what changed between versions or in the work tree" },
 	{ "log", "the versions, newest first, and what each changed" },
