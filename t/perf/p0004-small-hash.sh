@@ -12,8 +12,9 @@
 #   ama-hash -z --stdin <list                       (the cores, io_uring)
 #   AMA_NO_IO_URING=1 ama-hash -z --stdin <list     (one file at a time)
 #
-# hyperfine runs each AMA_PERF_RUNS times (default 5) after a warm-up; the
-# best run counts (the machine is shared: the load average is printed).
+# hyperfine runs the three in turn, AMA_PERF_RUNS rounds (default 5) after
+# a warm-up; the best run of each counts (the machine is shared: the load
+# average is printed, and the least CPU time each took beside it).
 
 set -e
 LC_ALL=C
@@ -57,19 +58,35 @@ for knob in 0 1; do
 done
 
 load0=$(cut -d" " -f1-3 /proc/loadavg)
-hyperfine --warmup 2 --runs "$runs" --export-json "$dir/p0004.json" \
-	-n md5sum "cd '$data' && xargs -0 md5sum <'$list' >/dev/null" \
-	-n "ama-hash" "cd '$data' && '$hash' -z --stdin <'$list' >/dev/null" \
-	-n "ama-hash, AMA_NO_IO_URING=1" \
-	"cd '$data' && AMA_NO_IO_URING=1 '$hash' -z --stdin <'$list' >/dev/null" >&2
-set -- $(python3 -c '
+# Rounds of one run of each, in turn, rather than all the runs of one
+# command and then the next: the other engineers' jobs come and go, and a
+# burst of load should hit all three alike. The best run of each counts.
+md5sum_cmd="cd '$data' && xargs -0 md5sum <'$list' >/dev/null"
+ring_cmd="cd '$data' && '$hash' -z --stdin <'$list' >/dev/null"
+plain_cmd="cd '$data' && AMA_NO_IO_URING=1 '$hash' -z --stdin <'$list' >/dev/null"
+hyperfine --warmup 2 --runs 1 -n md5sum "$md5sum_cmd" -n ama-hash "$ring_cmd" \
+	-n "ama-hash, AMA_NO_IO_URING=1" "$plain_cmd" >/dev/null 2>&1
+n=0
+rm -f "$dir"/p0004-round-*.json
+while test $n -lt "$runs"; do
+	hyperfine --runs 1 --export-json "$dir/p0004-round-$n.json" \
+		-n md5sum "$md5sum_cmd" -n ama-hash "$ring_cmd" \
+		-n "ama-hash, AMA_NO_IO_URING=1" "$plain_cmd" >/dev/null 2>&1
+	n=$((n + 1))
+done
+python3 -c '
 import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-print(" ".join("%.4f %.4f" % (x["min"], x["mean"]) for x in r))' "$dir/p0004.json")
-echo "$1 $2 $3 $4 $5 $6 $runs" | awk '{
-	printf "md5sum:                        %6.1f ms (mean %6.1f ms)\n", $1 * 1000, $2 * 1000
-	printf "ama-hash:                      %6.1f ms (mean %6.1f ms)\n", $3 * 1000, $4 * 1000
-	printf "ama-hash, AMA_NO_IO_URING=1:   %6.1f ms (mean %6.1f ms)\n", $5 * 1000, $6 * 1000
-	printf "ratio:  %.2f with io_uring, %.2f without (target <= 0.40), best of %d\n", $3 / $1, $5 / $1, $7
-}'
+runs = [json.load(open(f))["results"] for f in sys.argv[2:]]
+names = [r["command"] for r in runs[0]]
+best = {}
+for i, name in enumerate(names):
+    t = [r[i]["times"][0] for r in runs]
+    cpu = [r[i]["user"] + r[i]["system"] for r in runs]
+    best[name] = (min(t), sorted(t)[len(t) // 2], min(cpu))
+    print("%-30s %6.1f ms best, %6.1f ms median; CPU %6.1f ms (least)" %
+          (name + ":", best[name][0] * 1e3, best[name][1] * 1e3, best[name][2] * 1e3))
+m = best["md5sum"][0]
+print("ratio:  %.2f with io_uring, %.2f without (target <= 0.40), best of %s rounds" %
+      (best["ama-hash"][0] / m, best["ama-hash, AMA_NO_IO_URING=1"][0] / m, sys.argv[1]))
+' "$runs" "$dir"/p0004-round-*.json
 echo "load average: $load0 before, $(cut -d" " -f1-3 /proc/loadavg) after"
