@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ struct ama_hashpool {
 
 	pthread_t *threads;
 	int jobs;			/* threads asked for */
+	size_t batch_max;		/* paths a worker takes at most */
 	int nthreads;			/* threads started */
 	_Atomic uint64_t read_bytes;	/* what the workers have read */
 	_Atomic uint64_t batched;	/* files hashed in ring batches */
@@ -199,7 +201,7 @@ static size_t batch_size(struct ama_hashpool *p, int ring)
 
 	if (!ring || share < 1)
 		return 1;
-	return share > AMA_URING_BATCH ? AMA_URING_BATCH : (size_t)share;
+	return share > p->batch_max ? p->batch_max : (size_t)share;
 }
 
 static void *worker(void *arg)
@@ -503,6 +505,22 @@ static void free_slots(struct ama_hashpool *p)
 	free(p->slots);
 }
 
+/*
+ * A batch holds a descriptor for each of its files: all the workers'
+ * batches together keep to half the descriptors the process may open, so
+ * that many workers never make a file fail with EMFILE.
+ */
+static size_t batch_max(int jobs)
+{
+	struct rlimit rl;
+	size_t n = AMA_URING_BATCH;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 2 / (rlim_t)jobs < n)
+		n = (size_t)(rl.rlim_cur / 2 / (rlim_t)jobs);
+	return n < 1 ? 1 : n;
+}
+
 int ama_hashpool_new(struct ama_hashpool **out,
 		     const struct ama_hashpool_opts *opts)
 {
@@ -511,6 +529,7 @@ int ama_hashpool_new(struct ama_hashpool **out,
 
 	p->o = *opts;
 	p->jobs = jobs;
+	p->batch_max = batch_max(jobs);
 	p->window = opts->window > 0 ? (uint64_t)opts->window :
 		(uint64_t)AMA_HASHPOOL_WINDOW_PER_JOB * (uint64_t)jobs;
 	p->batch = p->window / 2 < 64 ? p->window / 2 : 64;

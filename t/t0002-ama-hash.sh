@@ -333,6 +333,24 @@ test_expect_success 'without io_uring: an unreadable file is reported (as a user
 	test_cmp expect out
 '
 
+test_expect_success 'batches keep to the descriptors a process may open' '
+	# 20 x the 150 files, enough for every worker to take full batches
+	i=0 &&
+	while test $i -lt 3000; do
+		printf "both/s%d\n" $((i % 150)) &&
+		i=$((i + 1))
+	done >list &&
+	(ulimit -n 64 && ama-hash -j 8 <list >out 2>err) &&
+	test_must_be_empty err &&
+	i=0 &&
+	while test $i -lt 150; do
+		rec both/s$i &&
+		i=$((i + 1))
+	done >once &&
+	cat once once once once once once once once once once >ten &&
+	cat ten ten >expect &&
+	test_cmp expect out
+'
 test_expect_success 'setup FIFOs' '
 	mkfifo in outp
 '
