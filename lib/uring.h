@@ -1,4 +1,4 @@
-/* uring.h: opening, reading and closing many files in a few system calls (io_uring). */
+/* uring.h: open, read and close many files in a few system calls (io_uring). */
 #ifndef AMA_URING_H
 #define AMA_URING_H
 

@@ -1,4 +1,4 @@
-/* statx-bench: does an io_uring of statx beat lstat(2) for the stat walk of ama status? */
+/* statx-bench: statx on an io_uring against lstat, for the stat walk. */
 #include "auto-config.h"
 
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* t/unit/uring.c: batches of openat, read and close on an io_uring, and the way around it. */
+/* t/unit/uring.c: batches of openat, read and close on an io_uring. */
 #include "auto-config.h"
 
 #include <criterion/criterion.h>
