@@ -10,7 +10,11 @@
 
 /*
  * A pool of worker threads, each with its own struct ama_hasher, hashes
- * the paths submitted to it with ama_md5_file(). Results come back in the
+ * the paths submitted to it with ama_md5_file(), or, where io_uring
+ * serves (lib/uring.h), the small files of a run of queued paths together
+ * with ama_md5_batch(), which gives the same results in a few system
+ * calls for the lot; whatever a batch leaves over (large files, failures
+ * and their reasons) goes through ama_md5_file(). Results come back in the
  * order the paths were submitted, through a callback that always runs on
  * the submitting thread (from inside ama_hashpool_submit(),
  * ama_hashpool_wait_input() and ama_hashpool_finish()), so the caller
@@ -147,6 +151,14 @@ int ama_hashpool_finish(struct ama_hashpool *p);
  * Any thread may ask.
  */
 uint64_t ama_hashpool_read_bytes(struct ama_hashpool *p);
+
+/*
+ * How many files the workers have hashed in io_uring batches
+ * (ama_md5_batch()) rather than one by one: 0 where io_uring is
+ * unavailable or turned off (AMA_NO_IO_URING, lib/uring.h) and with a work
+ * function of the caller's. Any thread may ask.
+ */
+uint64_t ama_hashpool_batched(struct ama_hashpool *p);
 
 /*
  * Stop the workers and free the pool. Paths not yet hashed are dropped and

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "error.h"
 #include "md5.h"
+#include "uring.h"
 
 #define READ_SIZE (1024 * 1024)
 #define ADVISE_ABOVE (4 * 1024 * 1024)
@@ -230,4 +231,99 @@ int ama_md5_file(struct ama_hasher *h, struct ama_md5 *out,
 out:
 	close(fd);
 	return rc;
+}
+
+/* The batch's reads go to h->buf, a round at a time. */
+static size_t batch_round(struct ama_hasher *h, struct ama_uring *u,
+			  size_t n, const int *fd, unsigned char *todo,
+			  const struct ama_stat *before, struct ama_md5 *out,
+			  struct ama_stat *st, unsigned char *done)
+{
+	int rfd[AMA_URING_BATCH];
+	void *buf[AMA_URING_BATCH];
+	size_t len[AMA_URING_BATCH], used = 0, i, count = 0;
+	long got[AMA_URING_BATCH];
+
+	for (i = 0; i < n; i++) {
+		/* one byte more than the size: a file growing shows */
+		size_t need = (size_t)before[i].size + 1;
+
+		rfd[i] = -1;
+		if (!todo[i] || (used && used + need > h->bufsize))
+			continue;
+		rfd[i] = fd[i];
+		buf[i] = h->buf + used;
+		len[i] = need;
+		used += need;
+		todo[i] = 0;
+	}
+	if (ama_uring_read(u, n, rfd, buf, len, got) < 0) {
+		memset(todo, 0, n);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct stat sb;
+		struct ama_stat after;
+
+		if (rfd[i] < 0 || got[i] < 0 ||
+		    (uint64_t)got[i] != before[i].size ||
+		    fstat(fd[i], &sb) < 0)
+			continue;
+		ama_stat_from(&after, &sb);
+		if (!same_content_stat(&before[i], &after) ||
+		    after.nlink != before[i].nlink)
+			continue;
+		ama_hasher_start(h);
+		ama_hasher_update(h, buf[i], (size_t)got[i]);
+		ama_hasher_finish(h, &out[i]);
+		if (h->read_bytes)
+			atomic_fetch_add_explicit(h->read_bytes,
+						  (uint64_t)got[i],
+						  memory_order_relaxed);
+		st[i] = after;
+		done[i] = 1;
+		count++;
+	}
+	return count;
+}
+
+size_t ama_md5_batch(struct ama_hasher *h, struct ama_uring *u, size_t n,
+		     const char *const *paths, struct ama_md5 *out,
+		     struct ama_stat *st, unsigned char *done)
+{
+	int fd[AMA_URING_BATCH];
+	unsigned char todo[AMA_URING_BATCH];
+	struct ama_stat before[AMA_URING_BATCH];
+	size_t i, count = 0, left = 0;
+
+	memset(done, 0, n);
+	if (n > AMA_URING_BATCH ||
+	    ama_uring_open(u, n, AT_FDCWD, paths,
+			   O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+			   fd) < 0)
+		return 0;
+	/* never read what is not a regular file, as ama_md5_file() */
+	for (i = 0; i < n; i++) {
+		struct stat sb;
+
+		todo[i] = 0;
+		if (fd[i] < 0 || fstat(fd[i], &sb) < 0 ||
+		    !S_ISREG(sb.st_mode) || sb.st_size > AMA_MD5_BATCH_FILE_MAX)
+			continue;
+		ama_stat_from(&before[i], &sb);
+		todo[i] = 1;
+		left++;
+	}
+	while (left) {
+		size_t before_round = left;
+
+		count += batch_round(h, u, n, fd, todo, before, out, st, done);
+		left = 0;
+		for (i = 0; i < n; i++)
+			left += todo[i];
+		if (left == before_round)
+			break;	/* cannot happen: a round takes one at least */
+	}
+	ama_uring_close(u, n, fd);
+	return count;
 }

@@ -53,4 +53,25 @@ void ama_md5_buffer(struct ama_md5 *out, const void *data, size_t n);
 int ama_md5_file(struct ama_hasher *h, struct ama_md5 *out,
 		 struct ama_stat *st, const char *path);
 
+struct ama_uring;
+
+/* The largest file ama_md5_batch() hashes; larger ones are left over. */
+#define AMA_MD5_BATCH_FILE_MAX (64 * 1024)
+
+/*
+ * Hash n small files (n <= AMA_URING_BATCH) at once through u, a ring of
+ * the calling thread (lib/uring.h): they are opened, read and closed a
+ * batch at a time, and each is stat-ed (fstat) before and after it is read,
+ * so that a file changing meanwhile is never given a digest. done[i] is
+ * set to 1 when out[i] and st[i] hold the digest of paths[i] and the stat
+ * record it belongs to, as ama_md5_file() would give them; to 0 when the
+ * file is left to ama_md5_file(): larger than AMA_MD5_BATCH_FILE_MAX, not
+ * a regular file, changed while read, or any failure, whose reason
+ * ama_md5_file() then names. Returns the number of files done; never
+ * fails (a failing ring leaves everything over).
+ */
+size_t ama_md5_batch(struct ama_hasher *h, struct ama_uring *u, size_t n,
+		     const char *const *paths, struct ama_md5 *out,
+		     struct ama_stat *st, unsigned char *done);
+
 #endif

@@ -17,6 +17,7 @@
 #include "hashpool.h"
 #include "md5.h"
 #include "tmpdir.h"
+#include "uring.h"
 
 
 TestSuite(hashpool, .init = make_dir, .fini = remove_dir, .timeout = 60);
@@ -569,4 +570,86 @@ Test(hashpool, the_pool_takes_more_after_finish)
 	cr_assert_eq(s.size[2], 5);
 	ama_hashpool_free(p);
 	seen_release(&s);
+}
+
+/* hash the n files named f000.. through a fresh pool; *batched: how many
+ * went through ring batches */
+static void hash_named(struct seen *s, int n, uint64_t *batched)
+{
+	struct ama_hashpool *p;
+	char name[32];
+	int i;
+
+	seen_init(s);
+	p = pool_new(s, 2, 0, NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		submit(p, at(name), NULL);
+	}
+	cr_assert_eq(ama_hashpool_finish(p), 0);
+	cr_assert_eq(s->n, n);
+	*batched = ama_hashpool_batched(p);
+	ama_hashpool_free(p);
+}
+
+/*
+ * The small files go through the workers' rings in batches; the large
+ * ones and the failures one by one. With AMA_NO_IO_URING set nothing is
+ * batched, and every result, digest, size and message, is the same.
+ */
+Test(hashpool, small_files_go_in_batches_with_the_results_of_one_by_one)
+{
+	static struct seen ring, plain;
+	static char want[300][AMA_MD5_HEXLEN + 1];
+	struct ama_uring *probe = NULL;
+	uint64_t batched_ring, batched_plain;
+	int i, small = 0, have_ring;
+	char name[32];
+
+	unsetenv("AMA_NO_IO_URING");
+	have_ring = ama_uring_new(&probe) == 0;
+	ama_uring_free(probe);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		if (i % 97 == 5) {
+			cr_assert_eq(mkdir(at(name), 0755), 0);
+		} else if (i % 89 == 7) {
+			/* missing */
+		} else if (i % 50 == 0) {
+			make_file(at(name), (size_t)(1 << 20) + (size_t)i, i,
+				  want[i]);
+		} else {
+			make_file(at(name), (size_t)(i * 211 % 9000), i,
+				  want[i]);
+			small++;
+		}
+	}
+	hash_named(&ring, 300, &batched_ring);
+	if (have_ring)
+		cr_assert_eq(batched_ring, (uint64_t)small);
+	else
+		cr_assert_eq(batched_ring, 0);
+	setenv("AMA_NO_IO_URING", "1", 1);
+	hash_named(&plain, 300, &batched_plain);
+	unsetenv("AMA_NO_IO_URING");
+	cr_assert_eq(batched_plain, 0);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		cr_assert_str_eq(ring.path[i], at(name));
+		cr_assert_str_eq(plain.path[i], at(name));
+		cr_assert_eq(ring.rc[i], plain.rc[i], "%s", name);
+		cr_assert_eq(ring.size[i], plain.size[i], "%s", name);
+		cr_assert_str_eq(ring.msg[i], plain.msg[i], "%s", name);
+		cr_assert_str_eq(ring.subject[i], plain.subject[i]);
+		if (ring.rc[i] == 0) {
+			cr_assert_str_eq(ring.hex[i], want[i], "%s", name);
+			cr_assert_str_eq(plain.hex[i], want[i], "%s", name);
+		}
+	}
+	cr_assert_eq(ring.rc[5], AMA_ENOTREG);
+	cr_assert_str_eq(ring.msg[5], "not a regular file: directory");
+	cr_assert_eq(ring.rc[7], AMA_ENOTFOUND);
+	cr_assert_str_eq(ring.msg[7], "no such file");
+	seen_release(&ring);
+	seen_release(&plain);
 }

@@ -20,6 +20,7 @@
 #include "md5.h"
 #include "stat.h"
 #include "tmpdir.h"
+#include "uring.h"
 
 
 TestSuite(md5_file, .init = make_dir, .fini = remove_dir, .timeout = 60);
@@ -325,4 +326,211 @@ Test(md5_file, a_file_growing_while_hashed_has_changed)
 	cr_assert_str_eq(ama_error_msg(), "changed while hashing");
 	cr_assert_str_eq(ama_error_path(), path);
 	ama_hasher_release(&h);
+}
+
+TestSuite(md5_batch, .init = make_dir, .fini = remove_dir, .timeout = 60);
+
+/* a ring, or the test is skipped where there is none (said why) */
+static struct ama_uring *ring_or_skip(void)
+{
+	struct ama_uring *u = NULL;
+
+	unsetenv("AMA_NO_IO_URING");
+	if (ama_uring_new(&u) < 0)
+		cr_skip_test("no io_uring: %s", ama_error_msg());
+	return u;
+}
+
+/* size bytes depending on seed at path */
+static void pattern_file(const char *path, size_t size, int seed)
+{
+	unsigned char *b = malloc(size + 1);
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		b[i] = (unsigned char)(i * 13 + (size_t)seed * 7 + (i >> 9));
+	write_file(path, b, size);
+	free(b);
+}
+
+/*
+ * The small regular files of a batch are done, with the digest and stat
+ * record ama_md5_file() gives them; everything else is left to it.
+ */
+Test(md5_batch, small_files_are_done_the_rest_left_over)
+{
+	static const struct {
+		const char *name;
+		long size;	/* -1: not a regular file or not there */
+		int done;
+	} f[] = {
+		{ "s1", 4096, 1 }, { "empty", 0, 1 }, { "s2", 1, 1 },
+		{ "edge", AMA_MD5_BATCH_FILE_MAX, 1 },
+		{ "over", AMA_MD5_BATCH_FILE_MAX + 1, 0 },
+		{ "big", 3 << 20, 0 }, { "nosuch", -1, 0 }, { "dir", -1, 0 },
+		{ "link", -1, 0 }, { "fifo", -1, 0 }, { "s3", 5000, 1 },
+	};
+	enum { N = sizeof(f) / sizeof(f[0]) };
+	struct ama_uring *u = ring_or_skip();
+	struct ama_hasher h;
+	struct ama_md5 out[N], want;
+	struct ama_stat st[N], wst;
+	unsigned char done[N];
+	char p[N][256];
+	const char *paths[N];
+	size_t i, n = 0;
+
+	for (i = 0; i < N; i++) {
+		snprintf(p[i], sizeof(p[i]), "%s", at(f[i].name));
+		paths[i] = p[i];
+		if (f[i].size >= 0)
+			pattern_file(p[i], (size_t)f[i].size, (int)i);
+	}
+	cr_assert_eq(mkdir(at("dir"), 0755), 0);
+	cr_assert_eq(symlink("s1", at("link")), 0);
+	cr_assert_eq(mkfifo(at("fifo"), 0644), 0);
+	ama_hasher_init(&h);
+	n = ama_md5_batch(&h, u, N, paths, out, st, done);
+	for (i = 0; i < N; i++)
+		cr_assert_eq(done[i], f[i].done, "%s", f[i].name);
+	cr_assert_eq(n, 5);
+	n = 0;
+	for (i = 0; i < N; i++) {
+		cr_assert_eq(done[i], f[i].done, "%s", f[i].name);
+		if (!done[i])
+			continue;
+		n++;
+		cr_assert_eq(ama_md5_file(&h, &want, &wst, paths[i]), 0);
+		cr_assert(ama_md5_equal(&out[i], &want), "%s", f[i].name);
+		cr_assert(ama_stat_equal(&st[i], &wst), "%s", f[i].name);
+		cr_assert_eq(st[i].size, (uint64_t)f[i].size);
+	}
+	cr_assert_eq(n, 5);
+	ama_hasher_release(&h);
+	ama_uring_free(u);
+}
+
+/* 64 files of 60 KiB fill the 1 MiB read buffer four times over */
+Test(md5_batch, a_batch_larger_than_the_buffer_is_read_in_rounds)
+{
+	struct ama_uring *u = ring_or_skip();
+	struct ama_hasher h;
+	struct ama_md5 out[AMA_URING_BATCH], want;
+	struct ama_stat st[AMA_URING_BATCH], wst;
+	unsigned char done[AMA_URING_BATCH];
+	char p[AMA_URING_BATCH][256];
+	const char *paths[AMA_URING_BATCH];
+	uint64_t bytes = 0, total = 0;
+	_Atomic uint64_t counter = 0;
+	int i;
+
+	for (i = 0; i < AMA_URING_BATCH; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "m%02d", i);
+		snprintf(p[i], sizeof(p[i]), "%s", at(name));
+		paths[i] = p[i];
+		pattern_file(p[i], 60 * 1024 + (size_t)i, i);
+		total += 60 * 1024 + (uint64_t)i;
+	}
+	ama_hasher_init(&h);
+	h.read_bytes = &counter;
+	cr_assert_eq(ama_md5_batch(&h, u, AMA_URING_BATCH, paths, out, st,
+				   done), AMA_URING_BATCH);
+	bytes = atomic_load(&counter);
+	cr_assert_eq(bytes, total, "the bytes read are counted");
+	h.read_bytes = NULL;
+	for (i = 0; i < AMA_URING_BATCH; i++) {
+		cr_assert(done[i]);
+		cr_assert_eq(ama_md5_file(&h, &want, &wst, paths[i]), 0);
+		cr_assert(ama_md5_equal(&out[i], &want), "%s", paths[i]);
+		cr_assert(ama_stat_equal(&st[i], &wst));
+	}
+	ama_hasher_release(&h);
+	ama_uring_free(u);
+}
+
+/* append one byte of a pattern every 100 microseconds */
+static void *append_loop_fast(void *arg)
+{
+	struct appender *a = arg;
+	struct timespec t = { 0, 100000 };
+	int fd = open(a->path, O_WRONLY | O_APPEND);
+
+	if (fd < 0)
+		abort();
+	while (!atomic_load(&a->stop)) {
+		char c = (char)('a' + atomic_load(&a->appends) % 26);
+
+		if (write(fd, &c, 1) != 1)
+			abort();
+		atomic_fetch_add(&a->appends, 1);
+		nanosleep(&t, NULL);
+	}
+	close(fd);
+	return NULL;
+}
+
+/*
+ * A file that grows while batches read it: each digest given is that of
+ * the file's first st.size bytes (appends keep what was there), and the
+ * batches that catch an append between their two stats leave the file
+ * over, for ama_md5_file() to name.
+ */
+Test(md5_batch, a_file_growing_while_read_is_left_over)
+{
+	struct ama_uring *u = ring_or_skip();
+	struct appender a = { .path = NULL };
+	struct ama_hasher h;
+	struct ama_md5 out, want;
+	struct ama_stat st;
+	unsigned char done, *whole;
+	char path[256];
+	const char *paths[1];
+	struct stat sb;
+	pthread_t t;
+	int i, fd, given = 0, left = 0;
+	struct { uint64_t size; struct ama_md5 md5; } *seen;
+
+	seen = calloc(100000, sizeof(*seen));
+	snprintf(path, sizeof(path), "%s", at("growing"));
+	pattern_file(path, 3000, 1);
+	paths[0] = path;
+	a.path = path;
+	ama_hasher_init(&h);
+	cr_assert_eq(pthread_create(&t, NULL, append_loop_fast, &a), 0);
+	while (atomic_load(&a.appends) == 0)
+		sched_yield();
+	for (i = 0; i < 1000 || (!left && i < 100000); i++) {
+		if (!ama_md5_batch(&h, u, 1, paths, &out, &st, &done)) {
+			cr_assert_eq(done, 0);
+			left++;
+			continue;
+		}
+		seen[given].size = st.size;
+		seen[given].md5 = out;
+		given++;
+	}
+	atomic_store(&a.stop, 1);
+	pthread_join(t, NULL);
+	/* what was given is the digest of a prefix of the final file */
+	fd = open(path, O_RDONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(fstat(fd, &sb), 0);
+	whole = malloc((size_t)sb.st_size);
+	cr_assert_eq(read(fd, whole, (size_t)sb.st_size), sb.st_size);
+	close(fd);
+	for (i = 0; i < given; i++) {
+		cr_assert(seen[i].size <= (uint64_t)sb.st_size);
+		ama_md5_buffer(&want, whole, (size_t)seen[i].size);
+		cr_assert(ama_md5_equal(&seen[i].md5, &want),
+			  "the digest given for %llu bytes is not theirs",
+			  (unsigned long long)seen[i].size);
+	}
+	cr_assert(left > 0, "no batch saw a change (%d given)", given);
+	cr_assert(given > 0, "no batch gave a digest (%d left)", left);
+	free(whole);
+	free(seen);
+	ama_hasher_release(&h);
+	ama_uring_free(u);
 }
