@@ -167,11 +167,13 @@ static void check(const struct ama_index *idx, struct ama_index_entry *e,
 		return;
 	}
 	ama_stat_from(&out->st, &sb);
-	if (!S_ISREG(sb.st_mode)) {
+	if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
 		out->verdict = AMA_VERDICT_DELETED;
 		return;
 	}
-	if (out->st.size != e->st.size) {
+	/* a file that became a link, or a link a file: another content */
+	if ((S_ISLNK(sb.st_mode) != 0) != (S_ISLNK(e->st.mode) != 0) ||
+	    out->st.size != e->st.size) {
 		out->verdict = AMA_VERDICT_MODIFIED;
 		return;
 	}
