@@ -37,45 +37,46 @@ struct run {
 };
 
 struct sink {
-	struct run *r;
 	struct ama_cache_fill *f;
+	volatile sig_atomic_t *stop;
+	atomic_uint_fast64_t *bytes;
 };
 
 static int sink(void *ctx, const void *data, size_t n)
 {
 	struct sink *s = ctx;
 
-	if (s->r->o->stop && *s->r->o->stop)
+	if (s->stop && *s->stop)
 		return ama_error_set(AMA_EIO, "interrupted");
-	atomic_fetch_add(&s->r->bytes, n);
+	if (s->bytes)
+		atomic_fetch_add(s->bytes, n);
 	return ama_cache_fill_write(s->f, data, n);
 }
 
-/* Make one content present; 0 and *fetched, or an error (set). */
-static int fetch_one(struct run *r, struct ama_store *st,
-		     const struct ama_fetch_item *it, int *fetched)
+int ama_fetch_content(struct ama_store *st, struct ama_cache *cache,
+		      const char *top_hash, const struct ama_md5 *md5,
+		      uint64_t size, volatile sig_atomic_t *stop,
+		      atomic_uint_fast64_t *bytes, int *fetched)
 {
 	struct ama_buf key = AMA_BUF_INIT;
 	struct ama_store_info info;
-	struct sink s = { r, NULL };
+	struct sink s = { NULL, stop, bytes };
 	uint64_t have;
-	int rc = ama_cache_fill_begin(r->o->cache, &it->md5, it->size, &s.f,
-				      &have);
+	int rc = ama_cache_fill_begin(cache, md5, size, &s.f, &have);
 
 	*fetched = 0;
 	if (rc == AMA_EEXIST)
 		return 0;
 	if (rc < 0)
 		return rc;
-	ama_layout_content(&key, r->o->top_hash, &it->md5);
-	if (have < it->size) {
-		atomic_fetch_add(&r->requests, 1);
+	ama_layout_content(&key, top_hash, md5);
+	if (have < size) {
 		rc = ama_store_get(st, key.s, have, AMA_STORE_TO_END, sink, &s,
 				   &info);
 		if (rc == AMA_EINVAL)	/* a range past the end: shorter */
 			rc = ama_error_set(AMA_EDIGEST, "the remote object is "
 					   "shorter than %llu bytes",
-					   (unsigned long long)it->size);
+					   (unsigned long long)size);
 	}
 	if (rc == 0) {
 		rc = ama_cache_fill_commit(s.f);
@@ -87,6 +88,16 @@ static int fetch_one(struct run *r, struct ama_store *st,
 	}
 	ama_buf_release(&key);
 	return rc;
+}
+
+/* Make one content present; 0 and *fetched, or an error (set). */
+static int fetch_one(struct run *r, struct ama_store *st,
+		     const struct ama_fetch_item *it, int *fetched)
+{
+	if (!ama_cache_has(r->o->cache, &it->md5, it->size))
+		atomic_fetch_add(&r->requests, 1);
+	return ama_fetch_content(st, r->o->cache, r->o->top_hash, &it->md5,
+				 it->size, r->o->stop, &r->bytes, fetched);
 }
 
 static int is_fatal(int rc)

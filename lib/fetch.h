@@ -3,12 +3,14 @@
 #define AMA_FETCH_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cache.h"
 #include "config.h"
 #include "md5.h"
+#include "store.h"
 
 /*
  * Each item is one content (the caller gives each MD5 once): it is made
@@ -65,5 +67,17 @@ struct ama_fetch_opts {
  */
 int ama_fetch_run(struct ama_fetch_item *items, size_t n,
 		  struct ama_fetch_opts *o);
+
+/*
+ * One content, on the calling thread with its store handle st (the
+ * remote bucket): what each of ama_fetch_run's workers does. stop (may be
+ * NULL) cuts the transfer; bytes (may be NULL) counts what arrives.
+ * Returns 0 and *fetched (0: it was cached already), AMA_EDIGEST (the
+ * remote bytes are not the content: not cached), or a store error.
+ */
+int ama_fetch_content(struct ama_store *st, struct ama_cache *cache,
+		      const char *top_hash, const struct ama_md5 *md5,
+		      uint64_t size, volatile sig_atomic_t *stop,
+		      atomic_uint_fast64_t *bytes, int *fetched);
 
 #endif

@@ -9,7 +9,7 @@ cd "$top"
 
 pkgs="build-essential autoconf automake pkg-config git libssl-dev
 libcurl4-openssl-dev libgit2-dev libinih-dev libcriterion-dev
-libmicrohttpd-dev libjansson-dev libexpat1-dev liburing-dev awscli curl
+libmicrohttpd-dev libjansson-dev libexpat1-dev libfuse3-dev fuse3 liburing-dev awscli curl
 util-linux python3"
 
 missing=
