@@ -1,7 +1,7 @@
 /* mount.c: a published version as a read-only filesystem (FUSE), its contents fetched into the cache on first read. */
 #include "auto-config.h"
 
-#define FUSE_USE_VERSION 31
+#define FUSE_USE_VERSION 312
 
 #include <errno.h>
 #include <fcntl.h>
@@ -465,11 +465,40 @@ static void fs_free(struct fs *f)
 	pthread_cond_destroy(&f->done);
 }
 
+/* libfuse's session around our filesystem: mount, serve, unmount. */
+static int serve(struct fs *f, const char *dir, const char *opts)
+{
+	char *argv[] = { "ama-mount", "-o", (char *)opts, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse_loop_config *lc = NULL;
+	struct fuse *fuse = fuse_new(&args, &ops, sizeof(ops), f);
+	int rc = -1;
+
+	if (!fuse)
+		goto out;
+	if (fuse_mount(fuse, dir) < 0)
+		goto out;
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)) == 0) {
+		lc = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_max_threads(lc, 16);
+		fuse_loop_cfg_set_clone_fd(lc, 0);
+		rc = fuse_loop_mt(fuse, lc);
+		fuse_remove_signal_handlers(fuse_get_session(fuse));
+	}
+	fuse_unmount(fuse);
+out:
+	if (lc)
+		fuse_loop_cfg_destroy(lc);
+	if (fuse)
+		fuse_destroy(fuse);
+	fuse_opt_free_args(&args);
+	return rc;
+}
+
 int ama_mount_run(const char *dir, const struct ama_mount_opts *o)
 {
 	struct ama_buf opt = AMA_BUF_INIT;
 	struct fs f;
-	char *argv[6];
 	int i, rc;
 
 	memset(&f, 0, sizeof(f));
@@ -484,16 +513,9 @@ int ama_mount_run(const char *dir, const struct ama_mount_opts *o)
 		if (pthread_create(&f.workers[i], NULL, worker, &f) != 0)
 			break;
 	f.nworkers = i;
-	ama_buf_addf(&opt, "ro,default_permissions,max_threads=16,"
-		     "subtype=ama,fsname=%s",
+	ama_buf_addf(&opt, "ro,default_permissions,subtype=ama,fsname=%s",
 		     o->fsname ? o->fsname : "ama");
-	argv[0] = "ama-mount";
-	argv[1] = "-f";
-	argv[2] = "-o";
-	argv[3] = opt.s;
-	argv[4] = (char *)dir;
-	argv[5] = NULL;
-	rc = fuse_main(5, argv, &ops, &f);
+	rc = serve(&f, dir, opt.s);
 	pthread_mutex_lock(&f.mu);
 	f.quit = 1;
 	pthread_cond_broadcast(&f.work);
