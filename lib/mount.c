@@ -156,17 +156,11 @@ static void build(struct fs *f)
 	}
 	f->ndirs = k;
 	for (i = 1; i < f->ndirs; i++) {	/* each folder in its parent */
-		char *p = f->dirs[i].path, *s = strrchr(p, '/');
-		struct folder *parent;
+		const char *p = f->dirs[i].path, *s = strrchr(p, '/');
+		char *dir = ama_strndup(p, s ? (size_t)(s - p) : 0);
 
-		if (s) {
-			*s = '\0';
-			parent = find_dir(f, p);
-			*s = '/';
-		} else {
-			parent = &f->dirs[0];
-		}
-		add_child(parent, s ? s + 1 : p, 1);
+		add_child(find_dir(f, dir), s ? s + 1 : p, 1);
+		free(dir);
 	}
 	for (i = 0; i < l->n; i++) {
 		const char *p = l->v[i].path, *s = strrchr(p, '/');
