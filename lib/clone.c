@@ -143,6 +143,7 @@ static int fill(const struct ama_clone_opts *o, struct ama_clone_result *out)
 		memset(&wo, 0, sizeof(wo));
 		wo.jobs = o->jobs;
 		wo.hard_link = o->hard_link;
+		wo.no_external_links = o->no_external_links;
 		wo.progress = o->progress;
 		wo.only = o->npathspecs ? &ps : NULL;
 		wo.stop = o->stop;

@@ -16,6 +16,7 @@ struct ama_clone_opts {
 	char *const *pathspecs;		/* a partial clone: only these */
 	size_t npathspecs;
 	int jobs, hard_link, progress;
+	int no_external_links;		/* refuse links out of the tree */
 	volatile sig_atomic_t *stop;
 	void (*report)(void *ctx, const char *path, const char *msg);
 	void *ctx;

@@ -338,6 +338,7 @@ static int apply(struct wt *w, const unsigned char *skip)
 	co_o.idx = w->idx;
 	co_o.force = w->o->force;
 	co_o.hard_link = w->o->hard_link;
+	co_o.no_external_links = w->o->no_external_links;
 	co_o.state = AMA_STATE_COMMITTED;
 	rc = ama_checkout_begin(&co, &co_o);
 	if (rc < 0)

@@ -33,6 +33,7 @@ struct ama_worktree_opts {
 	const char *top_hash;
 	int force;			/* discard changes, overwrite */
 	int hard_link;
+	int no_external_links;		/* refuse links out of the tree */
 	int jobs;			/* downloads at once (0: [transfer]) */
 	int progress;			/* draw progress lines on stderr */
 	/* with a clone: only these paths are placed (NULL: all); the others

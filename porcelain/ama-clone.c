@@ -12,7 +12,8 @@
 
 static const char usage_str[] =
 	"ama clone [-q | --quiet] [-j <n>] [--link=hard] "
-	"<class>/<seq>[@<version>] [<dir>] [-- <pathspec>...]";
+	"[--no-external-links] <class>/<seq>[@<version>] [<dir>] "
+	"[-- <pathspec>...]";
 
 int main(int argc, char **argv)
 {
@@ -23,6 +24,7 @@ int main(int argc, char **argv)
 	struct ama_option opts[] = {
 		AMA_OPT_INT('j', "jobs", &o.jobs),
 		AMA_OPT_STRING(0, "link", &link),
+		AMA_OPT_FLAG(0, "no-external-links", &o.no_external_links),
 		AMA_OPT_END,
 	};
 	char vs[AMA_VERSION_BUFSIZE];
