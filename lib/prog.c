@@ -12,13 +12,18 @@
 
 #include "buf.h"
 #include "error.h"
+#include "lockfile.h"
 #include "prog.h"
 
 static const char *progname = "ama";
 
+static void took_over(const char *lock_path);
+
 void ama_setprogname(const char *name)
 {
 	progname = name;
+	/* a lock left by a killed process is taken over, never silently */
+	ama_lock_on_takeover(took_over);
 }
 
 const char *ama_progname(void)
@@ -61,6 +66,12 @@ void ama_msg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(NULL, fmt, ap);
 	va_end(ap);
+}
+
+static void took_over(const char *lock_path)
+{
+	ama_msg_path(lock_path, "took over the lock of an ama process that "
+		     "was killed");
 }
 
 int ama_report(const char *fallback)
