@@ -113,6 +113,16 @@ static int parse_int(const char *s, int *out)
 	return 0;
 }
 
+int ama_parse_jobs(const char *s, int *out)
+{
+	int n;
+
+	if (parse_int(s, &n) < 0 || n > AMA_JOBS_MAX)
+		return -1;
+	*out = n ? n : ama_online_cpus();
+	return 0;
+}
+
 /* ama_usage_error() for the parser, which returns -1 on failure. */
 #define usage_fail(...) (ama_usage_error(__VA_ARGS__), -1)
 
@@ -178,7 +188,7 @@ int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 		AMA_OPT_FLAG('z', NULL, &c->z),
 		AMA_OPT_FLAG(0, "stdin", &c->use_stdin),
 		AMA_OPT_FLAG('q', "quiet", &c->quiet),
-		AMA_OPT_INT('j', "jobs", &c->jobs),
+		AMA_OPT_JOBS('j', "jobs", &c->jobs),
 	};
 	int help = 0;
 	struct ama_option helpopt = AMA_OPT_FLAG('h', "help", &help);
@@ -246,6 +256,15 @@ int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 					o->shortname ? (char[]){ (char)o->shortname, 0 } :
 					o->longname, optarg);
 			break;
+		case AMA_OPTK_JOBS:
+			if (ama_parse_jobs(optarg, (int *)o->value) < 0)
+				return usage_fail(c,
+					"option '%s%s' wants 0 (one job a "
+					"core) to %d, not '%s'",
+					o->shortname ? "-" : "--",
+					o->shortname ? (char[]){ (char)o->shortname, 0 } :
+					o->longname, AMA_JOBS_MAX, optarg);
+			break;
 		default:
 			abort();
 		}
@@ -254,10 +273,9 @@ int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 		printf("usage: %s\n", usage);
 		exit(fflush(stdout) ? 2 : 0);
 	}
+	/* without -j: one job a core, as -j 0 says */
 	if ((common & AMA_COMMON_JOBS) && c->jobs == 0)
 		c->jobs = ama_online_cpus();
-	if (c->jobs > 1024)
-		return usage_fail(c, "-j %d is too many", c->jobs);
 	c->progress = !c->quiet && isatty(2);
 	*argc -= optind;
 	*argv += optind;

@@ -377,7 +377,7 @@ int main(int argc, char **argv)
 	struct upload u;
 	struct ama_option opts[] = {
 		AMA_OPT_STRING('m', "message", &u.message),
-		AMA_OPT_INT('j', "jobs", &u.jobs),
+		AMA_OPT_JOBS('j', "jobs", &u.jobs),
 		AMA_OPT_END
 	};
 	struct ama_client *cl = NULL;
@@ -396,9 +396,6 @@ int main(int argc, char **argv)
 	if (argc)
 		return ama_usage_error(&c, "ama upload takes no paths: it "
 				       "publishes every added file");
-	if (u.jobs == 0 || u.jobs > 1024)
-		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
-				       u.jobs);
 	if (u.jobs < 0)
 		u.jobs = 0;	/* not given */
 	/* found now, not after the files were sent */
