@@ -209,7 +209,7 @@ static int stage_status(int wstatus)
 	return 255;
 }
 
-static int reap(struct ama_stage *s)
+static int reap(struct ama_command *s)
 {
 	int wstatus;
 
@@ -237,11 +237,11 @@ static void abandon(struct ama_pipeline *pl, size_t k)
 	size_t i;
 
 	for (i = 0; i < k; i++)
-		if (pl->stages[i].pid)
-			kill(pl->stages[i].pid, SIGTERM);
+		if (pl->cmds[i].pid)
+			kill(pl->cmds[i].pid, SIGTERM);
 	for (i = 0; i < k; i++)
-		if (reap(&pl->stages[i]) < 0)
-			pl->stages[i].pid = 0;
+		if (reap(&pl->cmds[i]) < 0)
+			pl->cmds[i].pid = 0;
 	if (owns_fd(&pl->in))
 		close_fd(&pl->in.fd);
 	if (owns_fd(&pl->out))
@@ -252,7 +252,7 @@ static void abandon(struct ama_pipeline *pl, size_t k)
 static int spawn_stage(struct ama_pipeline *pl, size_t k, const char *prog,
 		       int in_fd, int out_fd)
 {
-	struct ama_stage *s = &pl->stages[k];
+	struct ama_command *s = &pl->cmds[k];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, pipe_only;
@@ -321,17 +321,17 @@ int ama_pipeline_start(struct ama_pipeline *pl)
 		abort();	/* the caller's bug, see exec.h */
 	pl->failed = pl->n;
 	for (k = 0; k < pl->n; k++) {
-		pl->stages[k].pid = 0;
-		pl->stages[k].status = -1;
+		pl->cmds[k].pid = 0;
+		pl->cmds[k].status = -1;
 	}
 	for (k = 0; k < pl->n; k++) {
-		rc = ama_exec_find(&progs[k], pl->stages[k].argv[0]);
+		rc = ama_exec_find(&progs[k], pl->cmds[k].argv[0]);
 		if (rc < 0) {
 			char msg[1024];
 
 			/* a missing program is a broken installation */
 			snprintf(msg, sizeof(msg), "%s", ama_error_msg());
-			pl->stages[k].status = rc == AMA_ENOTFOUND ? 127 : 126;
+			pl->cmds[k].status = rc == AMA_ENOTFOUND ? 127 : 126;
 			pl->failed = k;
 			rc = ama_error_set(AMA_ESETUP, "%s", msg);
 			goto out;
@@ -445,7 +445,7 @@ static int pump(struct ama_pipeline *pl)
 			} else if (errno != EINTR && errno != EAGAIN) {
 				rc = ama_error_set_errno(AMA_EIO,
 					"cannot read the output of '%s'",
-					pl->stages[pl->n - 1].argv[0]);
+					pl->cmds[pl->n - 1].argv[0]);
 				close_fd(&pl->out.fd);
 			}
 		}
@@ -476,7 +476,7 @@ int ama_pipeline_finish(struct ama_pipeline *pl)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (k = 0; k < pl->n; k++)
-		if (reap(&pl->stages[k]) < 0 && !wrc)
+		if (reap(&pl->cmds[k]) < 0 && !wrc)
 			wrc = AMA_EIO;
 	if (wrc)
 		return wrc;
@@ -484,13 +484,13 @@ int ama_pipeline_finish(struct ama_pipeline *pl)
 		return rc;
 	pl->failed = pl->n;
 	for (k = 0; k < pl->n && pl->failed == pl->n; k++)
-		if (pl->stages[k].status != 0 &&
-		    pl->stages[k].status != 128 + SIGPIPE)
+		if (pl->cmds[k].status != 0 &&
+		    pl->cmds[k].status != 128 + SIGPIPE)
 			pl->failed = k;
 	for (k = 0; k < pl->n && pl->failed == pl->n; k++)
-		if (pl->stages[k].status != 0)
+		if (pl->cmds[k].status != 0)
 			pl->failed = k;
-	return pl->failed == pl->n ? 0 : pl->stages[pl->failed].status;
+	return pl->failed == pl->n ? 0 : pl->cmds[pl->failed].status;
 }
 
 int ama_pipeline_run(struct ama_pipeline *pl)
@@ -503,7 +503,7 @@ int ama_pipeline_run(struct ama_pipeline *pl)
 int ama_run(const char *const *argv, const struct ama_redirect *in,
 	    const struct ama_redirect *out)
 {
-	struct ama_stage stage = { argv, 0, -1 };
+	struct ama_command stage = { argv, 0, -1 };
 	struct ama_pipeline pl = { &stage, 1, { 0 }, { 0 }, 0 };
 
 	if (in)

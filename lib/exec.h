@@ -51,7 +51,8 @@ struct ama_redirect {
 	struct ama_buf *buf;
 };
 
-struct ama_stage {
+/* One command of a pipeline (ama_stage in lib/stage.h is an upload). */
+struct ama_command {
 	const char *const *argv;	/* NULL-terminated; argv[0] is looked
 					   up as ama_exec_find() does */
 	pid_t pid;		/* set by start; 0 if it did not start */
@@ -67,7 +68,7 @@ struct ama_stage {
  * always inherited, so each stage prints its own messages.
  */
 struct ama_pipeline {
-	struct ama_stage *stages;
+	struct ama_command *cmds;
 	size_t n;
 	struct ama_redirect in, out;
 	size_t failed;		/* set by finish: the stage whose failure

@@ -165,14 +165,14 @@ static int unchanged(struct upload *u, uint64_t seq, const char *version)
  * Run a pipeline of plumbing; a failing stage has printed its reason.
  * Returns 0 or the failed stage's exit status (2 if none could start).
  */
-static int run(struct ama_stage *st, size_t n, struct ama_buf *in,
+static int run(struct ama_command *st, size_t n, struct ama_buf *in,
 	       struct ama_buf *out)
 {
 	struct ama_pipeline pl;
 	int rc;
 
 	memset(&pl, 0, sizeof(pl));
-	pl.stages = st;
+	pl.cmds = st;
 	pl.n = n;
 	if (in) {
 		pl.in.how = AMA_REDIR_BUF;
@@ -196,7 +196,7 @@ static int run(struct ama_stage *st, size_t n, struct ama_buf *in,
 static int mark(struct ama_buf *records, const char *state)
 {
 	const char *argv[] = { "ama-update-index", "-z", "-q", state, NULL };
-	struct ama_stage one[1] = { { argv, 0, 0 } };
+	struct ama_command one[1] = { { argv, 0, 0 } };
 	int rc = run(one, 1, records, NULL);
 
 	return rc == 1 ? 0 : rc;
@@ -215,9 +215,9 @@ static int stage(struct upload *u, struct ama_buf *objects)
 	const char *ls[] = { "ama-ls-files", "-z", NULL };
 	const char *exists[] = { "ama-exists", "-z", "--missing", NULL };
 	const char *put[6] = { "ama-stage-put", "-z" };
-	struct ama_stage one[1] = { { ls, 0, 0 } };
-	struct ama_stage check[1] = { { exists, 0, 0 } };
-	struct ama_stage send[1] = { { put, 0, 0 } };
+	struct ama_command one[1] = { { ls, 0, 0 } };
+	struct ama_command check[1] = { { exists, 0, 0 } };
+	struct ama_command send[1] = { { put, 0, 0 } };
 	struct ama_buf missing = AMA_BUF_INIT, staged = AMA_BUF_INIT;
 	size_t k = 2;
 	int rc;
@@ -261,7 +261,7 @@ static int commit(struct upload *u, struct ama_buf *objects,
 {
 	const char *argv[] = { "ama-commit", "-z", "-m",
 			       u->message ? u->message : "", NULL };
-	struct ama_stage one[1] = { { argv, 0, 0 } };
+	struct ama_command one[1] = { { argv, 0, 0 } };
 	int rc = run(one, 1, objects, version);
 
 	while (version->len && version->s[version->len - 1] == '\n')

@@ -229,7 +229,7 @@ Test(run, null_and_descriptors)
 Test(pipeline, stages_are_connected_in_order, .timeout = 20)
 {
 	struct ama_buf out = AMA_BUF_INIT;
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "b\\na\\nc\\n"), 0, 0 },
 		{ ARGV("sort"), 0, 0 },
 		{ ARGV("tr", "a-z", "A-Z"), 0, 0 },
@@ -248,7 +248,7 @@ Test(pipeline, stages_are_connected_in_order, .timeout = 20)
 Test(pipeline, the_failing_stage_is_named_with_its_status, .timeout = 20)
 {
 	struct ama_buf out = AMA_BUF_INIT;
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "x\\n"), 0, 0 },
 		{ ARGV("sh", "-c", "cat >/dev/null; exit 5"), 0, 0 },
 		{ ARGV("cat"), 0, 0 },
@@ -266,7 +266,7 @@ Test(pipeline, the_failing_stage_is_named_with_its_status, .timeout = 20)
 
 Test(pipeline, a_stage_dying_of_sigpipe_is_not_the_cause, .timeout = 20)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("yes"), 0, 0 },
 		{ ARGV("false"), 0, 0 },
 	};
@@ -282,7 +282,7 @@ Test(pipeline, a_stage_dying_of_sigpipe_is_not_the_cause, .timeout = 20)
 
 Test(pipeline, sigpipe_alone_is_still_a_failure, .timeout = 20)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("yes"), 0, 0 },
 		{ ARGV("head", "-n", "1"), 0, 0 },
 	};
@@ -296,7 +296,7 @@ Test(pipeline, sigpipe_alone_is_still_a_failure, .timeout = 20)
 
 Test(pipeline, a_killed_stage_counts_as_128_plus_signal, .timeout = 20)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "x"), 0, 0 },
 		{ ARGV("sh", "-c", "kill -KILL $$"), 0, 0 },
 	};
@@ -309,7 +309,7 @@ Test(pipeline, a_killed_stage_counts_as_128_plus_signal, .timeout = 20)
 
 Test(pipeline, a_missing_program_starts_nothing)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "x"), 0, 0 },
 		{ ARGV("ama-nosuch"), 0, 0 },
 		{ ARGV("cat"), 0, 0 },
@@ -330,7 +330,7 @@ Test(pipeline, a_missing_program_starts_nothing)
 Test(pipeline, the_caller_feeds_a_pipe_and_stages_see_its_end, .timeout = 20)
 {
 	struct ama_buf out = AMA_BUF_INIT;
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("cat"), 0, 0 },
 		{ ARGV("cat"), 0, 0 },
 		{ ARGV("wc", "-l"), 0, 0 },
@@ -364,7 +364,7 @@ Test(pipeline, the_caller_feeds_a_pipe_and_stages_see_its_end, .timeout = 20)
 
 Test(pipeline, the_caller_reads_a_pipe, .timeout = 20)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "%s", "streamed"), 0, 0 },
 	};
 	struct ama_pipeline pl = { st, 1, { AMA_REDIR_NULL, -1, NULL },
