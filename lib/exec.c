@@ -1,4 +1,4 @@
-/* exec.c: the exec path, and commands and pipelines run with posix_spawn, no shell. */
+/* exec.c: the exec path, and commands and pipelines run with fork and exec, no shell. */
 #include "auto-config.h"
 
 #include <errno.h>
@@ -6,10 +6,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -188,18 +188,6 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Where one end of a stage is connected in the child; -1: inherited. */
-static void redirect_child(posix_spawn_file_actions_t *fa,
-			   const struct ama_redirect *r, int child_fd,
-			   int target)
-{
-	if (r->how == AMA_REDIR_NULL)
-		posix_spawn_file_actions_addopen(fa, target, "/dev/null",
-			target ? O_WRONLY : O_RDONLY, 0);
-	else if (child_fd >= 0 && child_fd != target)
-		posix_spawn_file_actions_adddup2(fa, child_fd, target);
-}
-
 static int stage_status(int wstatus)
 {
 	if (WIFEXITED(wstatus))
@@ -249,34 +237,126 @@ static void abandon(struct ama_pipeline *pl, size_t k)
 	pl->failed = k;
 }
 
+/* What a child does between fork and exec, all prepared by the parent. */
+struct child_plan {
+	const char *prog;
+	char *const *argv;
+	pid_t parent;
+	int in_fd, in_null;	/* stdin: a descriptor to dup, or /dev/null */
+	int out_fd, out_null;
+	int err_fd;		/* where a failed exec writes its errno */
+	sigset_t none;
+	struct sigaction dfl;
+};
+
+/* Make fd (or /dev/null) the child's descriptor target. */
+static int child_redirect(int fd, int null, int target)
+{
+	if (null) {
+		fd = open("/dev/null", target ? O_WRONLY : O_RDONLY);
+		if (fd < 0)
+			return -1;
+		if (fd != target && (dup2(fd, target) < 0 || close(fd) < 0))
+			return -1;
+		return 0;
+	}
+	if (fd >= 0 && fd != target && dup2(fd, target) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The child, from fork to exec: only async-signal-safe calls. Every
+ * signal is blocked on entry (the parent blocked them around fork) and
+ * the parent's handlers are reset before any is let through: a handler of
+ * lib/lockfile.c run here would remove the parent's locks. The command
+ * gets SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG),
+ * so that a killed ama upload leaves no ama-stage-put sending behind it;
+ * the parent may have died before that was set, hence getppid(). Never
+ * returns.
+ */
+static void child(const struct child_plan *c)
+{
+	int sig, err;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+
+		if (sigaction(sig, NULL, &old) < 0 ||
+		    old.sa_handler == SIG_DFL ||
+		    (old.sa_handler == SIG_IGN && sig != SIGPIPE &&
+		     sig != SIGTERM))
+			continue;
+		/*
+		 * handlers go; SIGPIPE and SIGTERM (what stops a command:
+		 * the parent's death, abandon()) are at their defaults even
+		 * if the caller ignores them
+		 */
+		sigaction(sig, &c->dfl, NULL);
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != c->parent)
+		_exit(128 + SIGTERM);
+	if (child_redirect(c->in_fd, c->in_null, 0) < 0 ||
+	    child_redirect(c->out_fd, c->out_null, 1) < 0)
+		goto fail;
+	sigprocmask(SIG_SETMASK, &c->none, NULL);
+	execve(c->prog, c->argv, environ);
+fail:
+	err = errno;
+	if (write(c->err_fd, &err, sizeof(err)) < 0) {
+		/* the parent sees no errno: a plain failure */
+	}
+	_exit(127);
+}
+
 static int spawn_stage(struct ama_pipeline *pl, size_t k, const char *prog,
 		       int in_fd, int out_fd)
 {
 	struct ama_command *s = &pl->cmds[k];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, pipe_only;
-	int err;
+	const struct ama_redirect *in = k == 0 ? &pl->in : NULL;
+	const struct ama_redirect *out = k + 1 == pl->n ? &pl->out : NULL;
+	struct child_plan c;
+	sigset_t all, old;
+	int errp[2], err = 0, fork_err = 0;
+	ssize_t n;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	/* a stage starts with no blocked signals and SIGPIPE's default */
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &pipe_only);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	redirect_child(&fa, k == 0 ? &pl->in : &(struct ama_redirect){ 0 },
-		       in_fd, 0);
-	redirect_child(&fa, k + 1 == pl->n ? &pl->out :
-		       &(struct ama_redirect){ 0 }, out_fd, 1);
-	err = posix_spawn(&s->pid, prog, &fa, &attr,
-			  (char *const *)s->argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	memset(&c, 0, sizeof(c));
+	c.prog = prog;
+	c.argv = (char *const *)s->argv;
+	c.parent = getpid();
+	c.in_fd = in_fd;
+	c.in_null = in && in->how == AMA_REDIR_NULL;
+	c.out_fd = out_fd;
+	c.out_null = out && out->how == AMA_REDIR_NULL;
+	sigemptyset(&c.none);
+	c.dfl.sa_handler = SIG_DFL;
+	sigemptyset(&c.dfl.sa_mask);
+	if (make_pipe(errp) < 0)
+		return AMA_EIO;
+	c.err_fd = errp[1];
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	s->pid = fork();
+	if (s->pid == 0)
+		child(&c);
+	if (s->pid < 0)
+		fork_err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(errp[1]);
+	/* the write end closes at exec: nothing read means it ran */
+	while (s->pid > 0 &&
+	       (n = read(errp[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	close(errp[0]);
+	if (s->pid < 0) {
+		s->pid = 0;
+		s->status = 126;
+		errno = fork_err;
+		return ama_error_set_errno(AMA_ESETUP, "cannot run '%s'",
+					   s->argv[0]);
+	}
 	if (err) {
+		waitpid(s->pid, NULL, 0);
 		s->pid = 0;
 		s->status = err == ENOENT ? 127 : 126;
 		errno = err;

@@ -65,7 +65,12 @@ struct ama_command {
 /*
  * N commands, each one's stdout connected to the next one's stdin by a
  * pipe. The first stdin and the last stdout are in and out; stderr is
- * always inherited, so each stage prints its own messages.
+ * always inherited, so each stage prints its own messages. A command
+ * starts with no signal blocked, SIGPIPE and SIGTERM at their defaults
+ * and no handler of the caller's, and it gets SIGTERM if the thread that started it ends
+ * (PR_SET_PDEATHSIG): a caller killed with SIGKILL leaves no command
+ * running behind it. Start pipelines from a thread that outlives them
+ * (the main thread).
  */
 struct ama_pipeline {
 	struct ama_command *cmds;

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -152,6 +155,55 @@ Test(run, a_killed_command_is_128_plus_the_signal)
 		     128 + SIGKILL);
 	cr_assert_eq(ama_run(ARGV("sh", "-c", "kill -TERM $$"), NULL, NULL),
 		     128 + SIGTERM);
+}
+
+static void ignore(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * kill -9 of a caller (ama upload) ends its commands (ama-stage-put)
+ * rather than leaving them running as orphans. The test is a subreaper,
+ * so the orphan becomes its child and it can see how it ended; without
+ * the fix it sleeps on past the test's timeout.
+ */
+Test(run, a_command_ends_when_its_caller_is_killed, .timeout = 20)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	pid_t caller, cmd = 0;
+	int status, i;
+	FILE *f;
+
+	enter_tmp();
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	caller = fork();
+	cr_assert(caller >= 0);
+	if (caller == 0) {
+		struct ama_command c[] = { {
+			ARGV("sh", "-c", "echo $$ >pid.tmp && mv pid.tmp pid "
+			     "&& exec sleep 60"), 0, -1 } };
+		struct ama_pipeline pl = { c, 1, { 0 }, { 0 }, 0 };
+
+		/* the caller's own handling must not stop the signal */
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, ignore);
+		if (ama_pipeline_start(&pl) < 0)
+			_exit(10);
+		for (;;)
+			pause();
+	}
+	for (i = 0; i < 1000 && !(f = fopen("pid", "r")); i++)
+		nanosleep(&nap, NULL);
+	cr_assert_not_null(f, "the command did not start");
+	cr_assert_eq(fscanf(f, "%d", &cmd), 1);
+	fclose(f);
+	cr_assert_eq(kill(caller, SIGKILL), 0);
+	cr_assert_eq(waitpid(caller, &status, 0), caller);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	cr_assert_eq(waitpid(cmd, &status, 0), cmd);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
+		  "the command's status %#x", status);
 }
 
 Test(run, a_missing_program_is_a_clear_setup_error)
