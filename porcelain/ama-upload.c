@@ -13,6 +13,7 @@
 #include "error.h"
 #include "exec.h"
 #include "index.h"
+#include "lockfile.h"
 #include "meta.h"
 #include "metasync.h"
 #include "prog.h"
@@ -296,6 +297,26 @@ static void sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
 	ama_meta_close(meta);
 }
 
+/*
+ * One upload of an asset at a time, the commands it runs included: the
+ * lock on .ama is inherited by them (ama-stage-put, ama-commit, ...), so
+ * it is free only when every one of them has ended. A rerun right after
+ * a kill -9 waits for the killed run's commands (they get SIGTERM when it
+ * dies, lib/exec.h), and never lists staging while one of them is still
+ * sending. A second upload of the asset waits a while, then is refused.
+ */
+static int hold_asset(int *held)
+{
+	int rc = ama_lock_folder(held, ".ama", 1, 10000);
+
+	if (rc == AMA_ELOCKED)
+		rc = ama_error_setp(AMA_ELOCKED, ".ama", "another ama upload "
+				    "of this asset is running (or what it "
+				    "started is still ending); try again "
+				    "when it has finished");
+	return rc;
+}
+
 /* [asset] seq into *seq: 0, 1 when it is not set yet, or AMA_ESETUP. */
 static int asset_seq(const struct upload *u, uint64_t *seq)
 {
@@ -385,7 +406,7 @@ int main(int argc, char **argv)
 	const char *before;
 	char *was = NULL;
 	uint64_t seq = 0;
-	int rc, stop = 0;
+	int rc, stop = 0, held = -1;
 
 	memset(&u, 0, sizeof(u));
 	u.jobs = -1;
@@ -409,6 +430,8 @@ int main(int argc, char **argv)
 	if (rc == 0 && chdir(u.asset.root) < 0)
 		rc = ama_error_setp_errno(AMA_ESETUP, u.asset.root,
 					  "cannot enter");
+	if (rc == 0)
+		rc = hold_asset(&held);
 	if (rc == 0)
 		rc = ama_config_load(&u.cfg, ".ama/config");
 	if (rc < 0)
@@ -482,6 +505,8 @@ setup_error:
 	ama_report(NULL);
 	rc = 2;
 out:
+	if (held >= 0)
+		close(held);
 	ama_client_close(cl);
 	ama_index_free(u.idx);
 	ama_config_free(u.cfg);
