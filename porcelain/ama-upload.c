@@ -36,23 +36,31 @@ struct upload {
 	size_t deleted, modified, failed;
 };
 
-/* Set keys in .ama/config (the file alone), atomically. */
+struct keys {
+	const char *const (*kv)[3];
+	size_t n;
+	const struct ama_client_class *k;
+};
+
+static int put_keys(struct ama_config *file, void *ctx)
+{
+	const struct keys *w = ctx;
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		ama_config_put(file, w->kv[i][0], w->kv[i][1], w->kv[i][2]);
+	if (w->k)
+		ama_client_class_record(file, w->k);
+	return 0;
+}
+
+/* Set keys in .ama/config (the file alone): locked, read, written. */
 static int record(const char *const kv[][3], size_t n,
 		  const struct ama_client_class *k)
 {
-	struct ama_config *file = NULL;
-	size_t i;
-	int rc = ama_config_load_file(&file, ".ama/config");
+	struct keys w = { kv, n, k };
 
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		ama_config_put(file, kv[i][0], kv[i][1], kv[i][2]);
-	if (k)
-		ama_client_class_record(file, k);
-	rc = ama_config_write(file, ".ama/config");
-	ama_config_free(file);
-	return rc;
+	return ama_config_edit(".ama/config", put_keys, &w);
 }
 
 /* "PATH: why; run: ama FIX FILE", FILE as the user typed it from here. */

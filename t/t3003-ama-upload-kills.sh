@@ -46,6 +46,51 @@ test_expect_success 'a .ama/config.lock left by a killed upload is taken over, a
 	echo 0.0.1 >expect &&
 	test_cmp expect actual
 '
+# issue 11: the upload read .ama/config before it took the lock, and wrote
+# that copy back; a writer in between lost its key. .ama/config is a FIFO
+# here: the upload's first read (its settings, no lock needed) and its
+# second (the edit) each wait for the test to write, and the test looks
+# for the lock while the second one waits.
+# config_closed PID: PID lives, and has no descriptor on .ama/config
+config_closed() {
+	test -d /proc/$1 &&
+	for fd in /proc/$1/fd/*; do
+		case "$(readlink "$fd")" in
+		*/.ama/config) return 1 ;;
+		esac
+	done
+}
+test_expect_success 'the edit of .ama/config reads it under its lock' '
+	cd a &&
+	printf "fourth" >fourth && ama add -q fourth &&
+	cp .ama/config ../config.saved &&
+	rm .ama/config && mkfifo .ama/config &&
+	test_when_finished "test -p .ama/config && cp ../config.saved .ama/config.new && mv .ama/config.new .ama/config" &&
+	{ ama upload -m fourth >out 2>err & } &&
+	pid=$! &&
+	test_when_finished "kill $pid 2>/dev/null" &&
+	timeout 20 sh -c "cat ../config.saved >.ama/config" &&
+	wait_for config_closed $pid &&
+	timeout 20 sh -c "exec 3>.ama/config &&
+		if test -e .ama/config.lock
+		then
+			echo locked
+		else
+			echo not locked
+		fi >../seen &&
+		cat ../config.saved >&3" &&
+	wait $pid &&
+	echo locked >expect &&
+	test_cmp expect ../seen &&
+	echo "published imaging/1 version 0.0.2" >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	test_path_is_file .ama/config &&
+	git config -f .ama/config asset.version >actual &&
+	echo 0.0.2 >expect &&
+	test_cmp expect actual
+'
+
 # issue 9: kill -9 of ama upload left ama-stage-put running; once, it
 # finished sending after the rerun had listed staging. Here the killed
 # upload's ama-stage-put ignores SIGTERM and ends 2 seconds later.
@@ -81,7 +126,7 @@ test_expect_success 'the rerun of a killed upload waits for what it started' '
 		ama upload -m sixth >out 2>err &&
 	printf "%s\n" "put started" "put ended" listed >expect &&
 	test_cmp expect ../order &&
-	echo "published imaging/1 version 0.0.2" >expect &&
+	echo "published imaging/1 version 0.0.3" >expect &&
 	test_cmp expect out &&
 	test_must_be_empty err
 '
