@@ -190,6 +190,20 @@ static int take_over(const char *lock_path, const char *tmp_path)
 	return rc;
 }
 
+int ama_lock_remove_stale(const char *lock_path)
+{
+	void (*hook)(const char *);
+
+	if (unlink(lock_path) < 0)
+		return errno == ENOENT ? 0 :
+			ama_error_setp_errno(AMA_EIO, lock_path,
+					     "cannot remove a stale lock");
+	hook = __atomic_load_n(&stale_hook, __ATOMIC_ACQUIRE);
+	if (hook)
+		hook(lock_path);
+	return 1;
+}
+
 int ama_lock_acquire(struct ama_lock *lk, const char *path, mode_t mode)
 {
 	static unsigned serial;	/* private names differ between threads */

@@ -38,6 +38,14 @@ int ama_lock_acquire(struct ama_lock *lk, const char *path, mode_t mode);
  * every program says so in one line.
  */
 void ama_lock_on_takeover(void (*fn)(const char *lock_path));
+/*
+ * Remove lock_path, a lock file of another program's making (libgit2's
+ * "refs/.../NAME.lock" in a repository) that the caller has proven stale:
+ * it holds the lock every writer of that file takes first, so whoever
+ * made it is dead. The hook of ama_lock_on_takeover() is told. Returns 1
+ * when it was removed, 0 when there was none, or AMA_EIO.
+ */
+int ama_lock_remove_stale(const char *lock_path);
 /* Append len bytes to the lock file. Returns 0 or AMA_EIO. */
 int ama_lock_write(struct ama_lock *lk, const void *data, size_t len);
 /* fsync, rename over PATH, fsync the folder; the lock is released. */

@@ -286,23 +286,34 @@ static int commit(struct upload *u, struct ama_buf *objects,
 
 /*
  * Bring .ama/meta up to date, its HEAD at the new version, so that `git
- * --git-dir=.ama/meta log` shows the history. A failure here is reported,
- * not fatal: the version is published whatever happens to this copy.
+ * --git-dir=.ama/meta log` shows the history. The version is published
+ * whatever happens to this copy, but the upload did not do its whole job
+ * if it failed: that is said, and the exit status is not 0 (1, or 2 for
+ * a setup error). The next `ama upload` finds the version missing from
+ * .ama/meta and brings it up to date. Returns that status.
  */
-static void sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
-		      const char *version)
+static int sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
+		     const char *version)
 {
 	struct ama_meta *meta = NULL;
 	struct ama_version v;
 	int rc = ama_version_parse(&v, version);
 
+	/* the asset is held (hold_asset): what libgit2 left is stale */
 	if (rc == 0)
+		rc = ama_metasync_clear_locks(".ama/meta");
+	if (rc >= 0)
 		rc = ama_meta_open(&meta, ".ama/meta", AMA_META_CREATE);
 	if (rc == 0)
 		rc = ama_metasync_pull(meta, cl, class, seq, &v);
-	if (rc < 0)
-		ama_msg_path(".ama/meta", "not updated: %s", ama_error_msg());
 	ama_meta_close(meta);
+	if (rc >= 0)
+		return 0;
+	ama_msg_path(".ama/meta", "not updated: %s; version %s is published: "
+		     "run 'ama upload' again to bring .ama/meta up to date",
+		     ama_error_msg(), version);
+	rc = ama_error_exit_status(rc);
+	return rc ? rc : 1;
 }
 
 /*
@@ -414,7 +425,7 @@ int main(int argc, char **argv)
 	const char *before;
 	char *was = NULL;
 	uint64_t seq = 0;
-	int rc, stop = 0, held = -1;
+	int rc, stop = 0, synced = 0, held = -1;
 
 	memset(&u, 0, sizeof(u));
 	u.jobs = -1;
@@ -496,7 +507,7 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0)
 		goto setup_error;
-	sync_meta(cl, u.class, seq, version.s);
+	synced = sync_meta(cl, u.class, seq, version.s);
 done:
 	if (!c.quiet) {
 		if (was && !strcmp(was, version.s))
@@ -506,7 +517,7 @@ done:
 			printf("published %s/%llu version %s\n", u.class,
 			       (unsigned long long)seq, version.s);
 	}
-	rc = 0;
+	rc = synced;
 	goto out;
 setup_error:
 	/* the asset, its configuration, the server, the stores: setup */

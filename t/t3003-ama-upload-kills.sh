@@ -46,6 +46,24 @@ test_expect_success 'a .ama/config.lock left by a killed upload is taken over, a
 	echo 0.0.1 >expect &&
 	test_cmp expect actual
 '
+test_expect_success 'locks libgit2 left in .ama/meta by a killed upload are cleared, and said' '
+	cd a &&
+	: >.ama/meta/HEAD.lock &&
+	: >.ama/meta/refs/ama/imaging/1.lock &&
+	printf "third" >third && ama add -q third &&
+	ama upload -m third >out 2>err &&
+	echo "published imaging/1 version 0.0.2" >expect &&
+	test_cmp expect out &&
+	{
+		took_over .ama/meta/HEAD.lock &&
+		took_over .ama/meta/refs/ama/imaging/1.lock
+	} >expect &&
+	test_cmp expect err &&
+	git --git-dir=.ama/meta log --format=%s >actual &&
+	printf "%s\n" third second first >expect &&
+	test_cmp expect actual
+'
+
 # issue 11: the upload read .ama/config before it took the lock, and wrote
 # that copy back; a writer in between lost its key. .ama/config is a FIFO
 # here: the upload's first read (its settings, no lock needed) and its
@@ -82,12 +100,37 @@ test_expect_success 'the edit of .ama/config reads it under its lock' '
 	wait $pid &&
 	echo locked >expect &&
 	test_cmp expect ../seen &&
-	echo "published imaging/1 version 0.0.2" >expect &&
+	echo "published imaging/1 version 0.0.3" >expect &&
 	test_cmp expect out &&
 	test_must_be_empty err &&
 	test_path_is_file .ama/config &&
 	git config -f .ama/config asset.version >actual &&
-	echo 0.0.2 >expect &&
+	echo 0.0.3 >expect &&
+	test_cmp expect actual
+'
+
+# issue 9: after kill -9 of the server mid-commit, reruns exited 0 while
+# printing ".ama/meta: not updated"
+test_expect_success 'a .ama/meta that cannot be brought up to date: published, said, exit 1' '
+	cd a &&
+	mv .ama/meta ../meta.saved && : >.ama/meta &&
+	printf "fifth" >fifth && ama add -q fifth &&
+	test_exit_code 1 ama upload -m fifth >out 2>err &&
+	echo "published imaging/1 version 0.0.4" >expect &&
+	test_cmp expect out &&
+	echo "ama-upload: .ama/meta: not updated: cannot create the metadata repository: failed to make directory '"'.ama/meta'"': directory exists; version 0.0.4 is published: run '"'ama upload'"' again to bring .ama/meta up to date" >expect &&
+	test_cmp expect err
+'
+test_expect_success '... and the rerun it names brings .ama/meta up to date' '
+	cd a &&
+	rm .ama/meta && mv ../meta.saved .ama/meta &&
+	ama upload -m fifth >out 2>err &&
+	echo "nothing to publish: imaging/1 is at version 0.0.4" >expect &&
+	test_cmp expect out &&
+	echo "ama-commit: nothing to commit: 0.0.4 has these objects" >expect &&
+	test_cmp expect err &&
+	git --git-dir=.ama/meta log --format=%s >actual &&
+	printf "%s\n" fifth fourth third second first >expect &&
 	test_cmp expect actual
 '
 
@@ -126,7 +169,7 @@ test_expect_success 'the rerun of a killed upload waits for what it started' '
 		ama upload -m sixth >out 2>err &&
 	printf "%s\n" "put started" "put ended" listed >expect &&
 	test_cmp expect ../order &&
-	echo "published imaging/1 version 0.0.3" >expect &&
+	echo "published imaging/1 version 0.0.5" >expect &&
 	test_cmp expect out &&
 	test_must_be_empty err
 '

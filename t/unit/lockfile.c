@@ -548,6 +548,23 @@ Test(lock, of_many_that_find_a_stale_lock_one_takes_it_over)
 	}
 }
 
+/* another program's lock the caller proved stale: removed and told */
+Test(lock, remove_stale_removes_and_tells)
+{
+	char lock[256], want[300];
+
+	at(lock, sizeof(lock), "HEAD.lock");
+	write_file(lock, "", 0);
+	hear_takeovers();
+	cr_assert_eq(ama_lock_remove_stale(lock), 1);
+	snprintf(want, sizeof(want), "%s\n", lock);
+	cr_assert_str_eq(taken_over, want);
+	assert_dir("");
+	cr_assert_eq(ama_lock_remove_stale(lock), 0, "none left: nothing");
+	cr_assert_str_eq(taken_over, want, "and nothing told");
+	ama_lock_on_takeover(NULL);
+}
+
 static const char not_ours[] =
 	"locked, but not by a lock file of ama's (a link, folder or special "
 	"file is in its place); remove it by hand";
