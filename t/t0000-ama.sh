@@ -52,6 +52,20 @@ test_expect_code 2 'help takes one command at most' '
 	ama help add status 2>err
 '
 
+test_expect_success 'fewer letters are the nearest slip: rm is remove, ls is ls-files' '
+	test_exit_code 2 ama rm x 2>err &&
+	cat >expect <<-\EOF &&
+	ama: '"'rm'"' is not an ama command; see '"'ama help'"'
+	ama: did you mean '"'remove'"'?
+	EOF
+	test_cmp expect err &&
+	test_exit_code 2 ama ls 2>err &&
+	cat >expect <<-\EOF &&
+	ama: '"'ls'"' is not an ama command; see '"'ama help'"'
+	ama: did you mean '"'ls-files'"'?
+	EOF
+	test_cmp expect err
+'
 test_expect_success 'setup: programs on the exec path' '
 	mkdir "bin dir" "path dir" sub &&
 	cat >"bin dir/ama-frob" <<-\EOF &&
