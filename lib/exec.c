@@ -19,9 +19,76 @@
 #include "error.h"
 #include "exec.h"
 
-#ifndef AMA_LIBEXECDIR
-#define AMA_LIBEXECDIR "/usr/local/libexec/ama"
+/* where make install puts things (Makefile.am passes the configured ones) */
+#ifndef AMA_PREFIX
+#define AMA_PREFIX "/usr/local"
 #endif
+#ifndef AMA_BINDIR
+#define AMA_BINDIR AMA_PREFIX "/bin"
+#endif
+#ifndef AMA_LIBEXECDIR
+#define AMA_LIBEXECDIR AMA_PREFIX "/libexec/ama"
+#endif
+
+/* dir below the prefix ("bin"), or NULL if it is not below it */
+static const char *below_prefix(const char *dir)
+{
+	size_t n = strlen(AMA_PREFIX);
+
+	while (n && AMA_PREFIX[n - 1] == '/')
+		n--;
+	if (strncmp(dir, AMA_PREFIX, n) || dir[n] != '/' || !dir[n + 1])
+		return NULL;
+	return dir + n + 1;
+}
+
+/* Is path ".../suffix"? Then the length of "..." (0 for "/suffix"). */
+static int ends_with_dir(const char *path, size_t len, const char *suffix,
+			 size_t *head)
+{
+	size_t n = strlen(suffix);
+
+	if (len <= n || strncmp(path + len - n, suffix, n) ||
+	    path[len - n - 1] != '/')
+		return 0;
+	*head = len - n - 1;
+	return 1;
+}
+
+int ama_exec_installed_dir(struct ama_buf *out, const char *program)
+{
+	const char *bin = below_prefix(AMA_BINDIR);
+	const char *libexec = below_prefix(AMA_LIBEXECDIR);
+	const char *slash = strrchr(program, '/');
+	size_t len, head;
+
+	if (!libexec || !slash || program[0] != '/')
+		return 0;
+	len = (size_t)(slash - program);
+	if (!ends_with_dir(program, len, libexec, &head) &&
+	    !(bin && ends_with_dir(program, len, bin, &head)))
+		return 0;
+	ama_buf_add(out, program, head);
+	ama_buf_addch(out, '/');
+	ama_buf_addstr(out, libexec);
+	return 1;
+}
+
+/*
+ * ama's own programs: those of the installation this program runs from
+ * (found from /proc/self/exe, so that an install into any prefix, or one
+ * moved elsewhere, runs its own), else where it was configured to go.
+ */
+static void add_libexec(struct ama_buf *out)
+{
+	char *self = realpath("/proc/self/exe", NULL);
+
+	if (out->len)
+		ama_buf_addch(out, ':');
+	if (!self || !ama_exec_installed_dir(out, self))
+		ama_buf_addstr(out, AMA_LIBEXECDIR);
+	free(self);
+}
 
 /* Append the folders of the colon-separated list to out, absolute. */
 static int add_folders(struct ama_buf *out, const char *list)
@@ -57,7 +124,8 @@ static int exec_path(struct ama_buf *out)
 
 	if (env && add_folders(out, env) < 0)
 		return AMA_EIO;
-	return add_folders(out, AMA_LIBEXECDIR);
+	add_libexec(out);
+	return 0;
 }
 
 char *ama_exec_path(void)
@@ -67,7 +135,7 @@ char *ama_exec_path(void)
 	if (exec_path(&b) < 0) {
 		/* no working folder: the relative folders are left out */
 		ama_buf_reset(&b);
-		ama_buf_addstr(&b, AMA_LIBEXECDIR);
+		add_libexec(&b);
 	}
 	return ama_buf_detach(&b);
 }

@@ -9,9 +9,25 @@
 
 /*
  * The exec path, where ama looks for its programs first, as git does:
- * the folders of $AMA_EXEC_PATH (colon-separated), then AMA_LIBEXECDIR
- * (where `make install` puts them), then $PATH.
+ * the folders of $AMA_EXEC_PATH (colon-separated), then ama's libexec
+ * folder, then $PATH. The libexec folder is found at run time from where
+ * the running program is, as git's RUNTIME_PREFIX does: a program
+ * installed in PREFIX/bin or PREFIX/libexec/ama (bindir and
+ * pkglibexecdir relative to the configured prefix) uses
+ * PREFIX/libexec/ama, whatever prefix it was built for, so a
+ * reconfigure that rebuilt nothing, `make install prefix=...`, DESTDIR or
+ * moving the installation all work. Elsewhere (the build tree) it is the
+ * configured AMA_LIBEXECDIR.
  */
+
+/*
+ * The libexec folder of the installation holding program (an absolute
+ * path, as /proc/self/exe gives it), appended to out: "/opt/x/bin/ama"
+ * and "/opt/x/libexec/ama/ama-add" give "/opt/x/libexec/ama" in the
+ * default layout. Returns 1, or 0 (out unchanged) if program is not in
+ * bindir or pkglibexecdir of some prefix.
+ */
+int ama_exec_installed_dir(struct ama_buf *out, const char *program);
 
 /* The exec path as one colon-separated string (without $PATH); caller frees. */
 char *ama_exec_path(void);

@@ -15,7 +15,7 @@
 #include "prog.h"
 
 static const char usage_str[] =
-	"ama [-C <path>] [--version] <command> [<args>]";
+	"ama [-C <path>] [--version] [--exec-path] <command> [<args>]";
 
 /* The porcelain, for the overview; the programs are found when run. */
 static const struct {
@@ -281,10 +281,11 @@ int main(int argc, char **argv)
 {
 	struct ama_common c;
 	const char *dir = NULL;
-	int version = 0;
+	int version = 0, exec_path = 0;
 	struct ama_option opts[] = {
 		AMA_OPT_STRING('C', NULL, &dir),
 		AMA_OPT_FLAG(0, "version", &version),
+		AMA_OPT_FLAG(0, "exec-path", &exec_path),
 		AMA_OPT_END,
 	};
 
@@ -296,6 +297,14 @@ int main(int argc, char **argv)
 		static const char v[] = "ama version " PACKAGE_VERSION "\n";
 
 		ama_writer_raw(&c.out, v, sizeof(v) - 1);
+		return ama_finish(&c, 0);
+	}
+	if (exec_path) {
+		char *p = ama_exec_path();
+
+		ama_writer_raw(&c.out, p, strlen(p));
+		ama_writer_raw(&c.out, "\n", 1);
+		free(p);
 		return ama_finish(&c, 0);
 	}
 	/* before -C: relative folders of AMA_EXEC_PATH are as given */

@@ -79,6 +79,59 @@ Test(exec_path, env_folders_come_before_libexecdir)
 	free(p);
 }
 
+/* the configured dir relative to the configured prefix: "bin" */
+static const char *rel(const char *dir)
+{
+	return dir + strlen(AMA_PREFIX) + 1;
+}
+
+Test(exec_path, an_installed_program_finds_its_libexec_beside_it)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	char prog[512], want[512];
+
+	/* the layout is bin and libexec/ama below the prefix, whatever it is */
+	cr_assert_eq(strncmp(AMA_BINDIR, AMA_PREFIX, strlen(AMA_PREFIX)), 0);
+	snprintf(want, sizeof(want), "/opt/else where/%s",
+		 rel(AMA_LIBEXECDIR));
+	snprintf(prog, sizeof(prog), "/opt/else where/%s/ama",
+		 rel(AMA_BINDIR));
+	cr_assert_eq(ama_exec_installed_dir(&b, prog), 1);
+	cr_assert_str_eq(b.s, want);
+	ama_buf_reset(&b);
+	snprintf(prog, sizeof(prog), "/opt/else where/%s/ama-upload",
+		 rel(AMA_LIBEXECDIR));
+	cr_assert_eq(ama_exec_installed_dir(&b, prog), 1);
+	cr_assert_str_eq(b.s, want);
+	ama_buf_reset(&b);
+	/* the root as the prefix */
+	snprintf(prog, sizeof(prog), "/%s/ama", rel(AMA_BINDIR));
+	snprintf(want, sizeof(want), "/%s", rel(AMA_LIBEXECDIR));
+	cr_assert_eq(ama_exec_installed_dir(&b, prog), 1);
+	cr_assert_str_eq(b.s, want);
+	ama_buf_release(&b);
+}
+
+Test(exec_path, a_program_elsewhere_is_no_installation)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	static const char *const elsewhere[] = {
+		"/src/ama/porcelain/ama",	/* the build tree */
+		"/src/ama/plumbing/ama-hash",
+		"ama",				/* not absolute */
+		"/ama",
+		"/opt/xbin/ama",		/* "bin" must be a whole name */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++) {
+		cr_assert_eq(ama_exec_installed_dir(&b, elsewhere[i]), 0,
+			     "%s", elsewhere[i]);
+		cr_assert_eq(b.len, 0);
+	}
+	ama_buf_release(&b);
+}
+
 Test(exec_path, setup_puts_it_in_front_of_path_once)
 {
 	char want[512];
