@@ -136,9 +136,12 @@ static int check_files(struct upload *u, int *stop)
 /*
  * Is the asset, as checked, the version .ama/config says it is at, every
  * entry published? Then there is nothing to send and nothing to ask:
- * .ama/meta holds that version's objects. Any doubt (no version, no
- * .ama/meta, an entry not committed) says no, and the flow runs.
+ * .ama/meta holds that version's objects. Any doubt (no version, an entry
+ * not committed) says no (0), and the flow runs. Every entry committed
+ * but the version not in .ama/meta (a run killed before it brought
+ * .ama/meta up to date, or one that could not) is 2: sync, then ask again.
  */
+#define NOT_IN_META 2
 static int unchanged(struct upload *u, uint64_t seq, const char *version)
 {
 	struct ama_objlist mine = AMA_OBJLIST_INIT, theirs = AMA_OBJLIST_INIT;
@@ -159,9 +162,10 @@ static int unchanged(struct upload *u, uint64_t seq, const char *version)
 	for (i = 0; i < n; i++)
 		ama_objlist_add(&mine, &e[i].md5, e[i].st.size, e[i].path,
 				e[i].path_len);
-	if (ama_meta_open(&meta, ".ama/meta", 0) == 0 &&
-	    ama_meta_find_version(meta, &v, u->class, seq, &want) == 0 &&
-	    ama_meta_read_objects(meta, &theirs, &v) == 0)
+	if (ama_meta_open(&meta, ".ama/meta", 0) < 0 ||
+	    ama_meta_find_version(meta, &v, u->class, seq, &want) < 0)
+		same = NOT_IN_META;
+	else if (ama_meta_read_objects(meta, &theirs, &v) == 0)
 		same = ama_objlist_equal(&mine, &theirs);
 	ama_meta_version_release(&v);
 	ama_meta_close(meta);
@@ -284,15 +288,8 @@ static int commit(struct upload *u, struct ama_buf *objects,
 	return rc;
 }
 
-/*
- * Bring .ama/meta up to date, its HEAD at the new version, so that `git
- * --git-dir=.ama/meta log` shows the history. The version is published
- * whatever happens to this copy, but the upload did not do its whole job
- * if it failed: that is said, and the exit status is not 0 (1, or 2 for
- * a setup error). The next `ama upload` finds the version missing from
- * .ama/meta and brings it up to date. Returns that status.
- */
-static int sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
+/* .ama/meta brought up to version (its HEAD there): 0 or an AMA_E* code. */
+static int pull_meta(struct ama_client *cl, const char *class, uint64_t seq,
 		     const char *version)
 {
 	struct ama_meta *meta = NULL;
@@ -307,7 +304,24 @@ static int sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
 	if (rc == 0)
 		rc = ama_metasync_pull(meta, cl, class, seq, &v);
 	ama_meta_close(meta);
-	if (rc >= 0)
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Bring .ama/meta up to date, its HEAD at the new version, so that `git
+ * --git-dir=.ama/meta log` shows the history. The version is published
+ * whatever happens to this copy, but the upload did not do its whole job
+ * if it failed: that is said, and the exit status is not 0 (1, or 2 for
+ * a setup error). The next `ama upload` finds the version missing from
+ * .ama/meta and brings it up to date before anything else. Returns that
+ * status.
+ */
+static int sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
+		     const char *version)
+{
+	int rc = pull_meta(cl, class, seq, version);
+
+	if (rc == 0)
 		return 0;
 	ama_msg_path(".ama/meta", "not updated: %s; version %s is published: "
 		     "run 'ama upload' again to bring .ama/meta up to date",
@@ -425,7 +439,7 @@ int main(int argc, char **argv)
 	const char *before;
 	char *was = NULL;
 	uint64_t seq = 0;
-	int rc, stop = 0, synced = 0, held = -1;
+	int rc, stop = 0, synced = 0, held = -1, same;
 
 	memset(&u, 0, sizeof(u));
 	u.jobs = -1;
@@ -486,11 +500,20 @@ int main(int argc, char **argv)
 	rc = asset_seq(&u, &seq);
 	if (rc < 0)
 		goto setup_error;
-	if (rc == 0 && unchanged(&u, seq, was)) {
+	same = rc == 0 ? unchanged(&u, seq, was) : 0;
+	if (same == NOT_IN_META) {
+		/* finish the sync a killed run left, then look again */
+		rc = ama_client_open(&cl, u.cfg);
+		if (rc < 0)
+			goto setup_error;
+		same = pull_meta(cl, u.class, seq, was) < 0 ? 0 :
+			unchanged(&u, seq, was);
+	}
+	if (same == 1) {
 		ama_buf_addstr(&version, was);
 		goto done;
 	}
-	rc = ama_client_open(&cl, u.cfg);
+	rc = cl ? 0 : ama_client_open(&cl, u.cfg);
 	if (rc == 0)
 		rc = ensure_asset(&u, cl, &seq);
 	if (rc < 0)
