@@ -152,8 +152,15 @@ static int take_over(const char *lock_path, const char *tmp_path)
 	struct stat st, now;
 	int fd, rc;
 
-	/* never opened blocking (a FIFO) or through a link */
-	fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	/*
+	 * Never opened blocking (a FIFO) or through a link. Read-write where
+	 * it can be: over NFS an exclusive flock is a write lock, which a
+	 * read-only descriptor cannot take.
+	 */
+	fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && (errno == EACCES || errno == EISDIR))
+		fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+			  O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
 		return 1;	/* gone: try again */
 	if (fd < 0 && errno != ELOOP)
