@@ -459,11 +459,10 @@ static int check_entry(const struct entry *e)
 	return 0;
 }
 
-int ama_config_write(const struct ama_config *c, const char *path)
+/* The file text of c's entries. Returns 0, or AMA_EINVAL (check_entry). */
+static int format(const struct ama_config *c, struct ama_buf *b)
 {
-	struct ama_buf b = AMA_BUF_INIT;
 	size_t i, j;
-	int rc;
 
 	for (i = 0; i < c->n; i++)
 		if (check_entry(&c->e[i]) < 0)
@@ -475,13 +474,50 @@ int ama_config_write(const struct ama_config *c, const char *path)
 			seen = !strcmp(c->e[j].section, c->e[i].section);
 		if (seen)
 			continue;
-		ama_buf_addf(&b, "[%s]\n", c->e[i].section);
+		ama_buf_addf(b, "[%s]\n", c->e[i].section);
 		for (j = i; j < c->n; j++)
 			if (!strcmp(c->e[j].section, c->e[i].section))
-				ama_buf_addf(&b, "%s = %s\n", c->e[j].key,
+				ama_buf_addf(b, "%s = %s\n", c->e[j].key,
 					     c->e[j].value);
 	}
-	rc = ama_write_file_atomic(path, b.s ? b.s : "", b.len, 0644);
+	return 0;
+}
+
+int ama_config_write(const struct ama_config *c, const char *path)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	int rc = format(c, &b);
+
+	if (rc == 0)
+		rc = ama_write_file_atomic(path, b.s ? b.s : "", b.len,
+					   0644);
+	ama_buf_release(&b);
+	return rc;
+}
+
+int ama_config_edit(const char *path,
+		    int (*fn)(struct ama_config *c, void *ctx), void *ctx)
+{
+	struct ama_lock lk = AMA_LOCK_INIT;
+	struct ama_config *c = NULL;
+	struct ama_buf b = AMA_BUF_INIT;
+	int rc = ama_lock_acquire(&lk, path, 0644);
+
+	if (rc < 0)
+		return rc;
+	/* read under the lock: no writer can come between this and ours */
+	rc = ama_config_load_file(&c, path);
+	if (rc == 0)
+		rc = fn(c, ctx);
+	if (rc == 0)
+		rc = format(c, &b);
+	if (rc == 0)
+		rc = ama_lock_write(&lk, b.s ? b.s : "", b.len);
+	if (rc == 0)
+		rc = ama_lock_commit(&lk);
+	else
+		ama_lock_rollback(&lk);
+	ama_config_free(c);
 	ama_buf_release(&b);
 	return rc;
 }

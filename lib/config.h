@@ -69,6 +69,16 @@ void ama_config_put(struct ama_config *c, const char *section,
  * ama_write_file_atomic() returns.
  */
 int ama_config_write(const struct ama_config *c, const char *path);
+/*
+ * Change the file at path as one step: take PATH.lock, then load the file
+ * alone (a missing one is empty), let fn change it, and write it back as
+ * ama_config_write() does. Nobody writes path between the read and the
+ * write, so no other writer's key is lost. fn returns 0, or a negative
+ * code (after setting the error) to leave the file as it was. Returns 0,
+ * what fn returned, or the errors of the lock, the load and the write.
+ */
+int ama_config_edit(const char *path,
+		    int (*fn)(struct ama_config *c, void *ctx), void *ctx);
 
 /*
  * The user config file's path (it may not exist): $AMA_CONFIG, else

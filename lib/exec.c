@@ -1,4 +1,4 @@
-/* exec.c: the exec path, and commands and pipelines run with posix_spawn, no shell. */
+/* exec.c: the exec path, and commands and pipelines run with fork and exec, no shell. */
 #include "auto-config.h"
 
 #include <errno.h>
@@ -6,10 +6,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,9 +19,76 @@
 #include "error.h"
 #include "exec.h"
 
-#ifndef AMA_LIBEXECDIR
-#define AMA_LIBEXECDIR "/usr/local/libexec/ama"
+/* where make install puts things (Makefile.am passes the configured ones) */
+#ifndef AMA_PREFIX
+#define AMA_PREFIX "/usr/local"
 #endif
+#ifndef AMA_BINDIR
+#define AMA_BINDIR AMA_PREFIX "/bin"
+#endif
+#ifndef AMA_LIBEXECDIR
+#define AMA_LIBEXECDIR AMA_PREFIX "/libexec/ama"
+#endif
+
+/* dir below the prefix ("bin"), or NULL if it is not below it */
+static const char *below_prefix(const char *dir)
+{
+	size_t n = strlen(AMA_PREFIX);
+
+	while (n && AMA_PREFIX[n - 1] == '/')
+		n--;
+	if (strncmp(dir, AMA_PREFIX, n) || dir[n] != '/' || !dir[n + 1])
+		return NULL;
+	return dir + n + 1;
+}
+
+/* Is path ".../suffix"? Then the length of "..." (0 for "/suffix"). */
+static int ends_with_dir(const char *path, size_t len, const char *suffix,
+			 size_t *head)
+{
+	size_t n = strlen(suffix);
+
+	if (len <= n || strncmp(path + len - n, suffix, n) ||
+	    path[len - n - 1] != '/')
+		return 0;
+	*head = len - n - 1;
+	return 1;
+}
+
+int ama_exec_installed_dir(struct ama_buf *out, const char *program)
+{
+	const char *bin = below_prefix(AMA_BINDIR);
+	const char *libexec = below_prefix(AMA_LIBEXECDIR);
+	const char *slash = strrchr(program, '/');
+	size_t len, head;
+
+	if (!libexec || !slash || program[0] != '/')
+		return 0;
+	len = (size_t)(slash - program);
+	if (!ends_with_dir(program, len, libexec, &head) &&
+	    !(bin && ends_with_dir(program, len, bin, &head)))
+		return 0;
+	ama_buf_add(out, program, head);
+	ama_buf_addch(out, '/');
+	ama_buf_addstr(out, libexec);
+	return 1;
+}
+
+/*
+ * ama's own programs: those of the installation this program runs from
+ * (found from /proc/self/exe, so that an install into any prefix, or one
+ * moved elsewhere, runs its own), else where it was configured to go.
+ */
+static void add_libexec(struct ama_buf *out)
+{
+	char *self = realpath("/proc/self/exe", NULL);
+
+	if (out->len)
+		ama_buf_addch(out, ':');
+	if (!self || !ama_exec_installed_dir(out, self))
+		ama_buf_addstr(out, AMA_LIBEXECDIR);
+	free(self);
+}
 
 /* Append the folders of the colon-separated list to out, absolute. */
 static int add_folders(struct ama_buf *out, const char *list)
@@ -57,7 +124,8 @@ static int exec_path(struct ama_buf *out)
 
 	if (env && add_folders(out, env) < 0)
 		return AMA_EIO;
-	return add_folders(out, AMA_LIBEXECDIR);
+	add_libexec(out);
+	return 0;
 }
 
 char *ama_exec_path(void)
@@ -67,7 +135,7 @@ char *ama_exec_path(void)
 	if (exec_path(&b) < 0) {
 		/* no working folder: the relative folders are left out */
 		ama_buf_reset(&b);
-		ama_buf_addstr(&b, AMA_LIBEXECDIR);
+		add_libexec(&b);
 	}
 	return ama_buf_detach(&b);
 }
@@ -188,18 +256,6 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Where one end of a stage is connected in the child; -1: inherited. */
-static void redirect_child(posix_spawn_file_actions_t *fa,
-			   const struct ama_redirect *r, int child_fd,
-			   int target)
-{
-	if (r->how == AMA_REDIR_NULL)
-		posix_spawn_file_actions_addopen(fa, target, "/dev/null",
-			target ? O_WRONLY : O_RDONLY, 0);
-	else if (child_fd >= 0 && child_fd != target)
-		posix_spawn_file_actions_adddup2(fa, child_fd, target);
-}
-
 static int stage_status(int wstatus)
 {
 	if (WIFEXITED(wstatus))
@@ -209,7 +265,7 @@ static int stage_status(int wstatus)
 	return 255;
 }
 
-static int reap(struct ama_stage *s)
+static int reap(struct ama_command *s)
 {
 	int wstatus;
 
@@ -237,11 +293,11 @@ static void abandon(struct ama_pipeline *pl, size_t k)
 	size_t i;
 
 	for (i = 0; i < k; i++)
-		if (pl->stages[i].pid)
-			kill(pl->stages[i].pid, SIGTERM);
+		if (pl->cmds[i].pid)
+			kill(pl->cmds[i].pid, SIGTERM);
 	for (i = 0; i < k; i++)
-		if (reap(&pl->stages[i]) < 0)
-			pl->stages[i].pid = 0;
+		if (reap(&pl->cmds[i]) < 0)
+			pl->cmds[i].pid = 0;
 	if (owns_fd(&pl->in))
 		close_fd(&pl->in.fd);
 	if (owns_fd(&pl->out))
@@ -249,34 +305,126 @@ static void abandon(struct ama_pipeline *pl, size_t k)
 	pl->failed = k;
 }
 
+/* What a child does between fork and exec, all prepared by the parent. */
+struct child_plan {
+	const char *prog;
+	char *const *argv;
+	pid_t parent;
+	int in_fd, in_null;	/* stdin: a descriptor to dup, or /dev/null */
+	int out_fd, out_null;
+	int err_fd;		/* where a failed exec writes its errno */
+	sigset_t none;
+	struct sigaction dfl;
+};
+
+/* Make fd (or /dev/null) the child's descriptor target. */
+static int child_redirect(int fd, int null, int target)
+{
+	if (null) {
+		fd = open("/dev/null", target ? O_WRONLY : O_RDONLY);
+		if (fd < 0)
+			return -1;
+		if (fd != target && (dup2(fd, target) < 0 || close(fd) < 0))
+			return -1;
+		return 0;
+	}
+	if (fd >= 0 && fd != target && dup2(fd, target) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The child, from fork to exec: only async-signal-safe calls. Every
+ * signal is blocked on entry (the parent blocked them around fork) and
+ * the parent's handlers are reset before any is let through: a handler of
+ * lib/lockfile.c run here would remove the parent's locks. The command
+ * gets SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG),
+ * so that a killed ama upload leaves no ama-stage-put sending behind it;
+ * the parent may have died before that was set, hence getppid(). Never
+ * returns.
+ */
+static void child(const struct child_plan *c)
+{
+	int sig, err;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		struct sigaction old;
+
+		if (sigaction(sig, NULL, &old) < 0 ||
+		    old.sa_handler == SIG_DFL ||
+		    (old.sa_handler == SIG_IGN && sig != SIGPIPE &&
+		     sig != SIGTERM))
+			continue;
+		/*
+		 * handlers go; SIGPIPE and SIGTERM (what stops a command:
+		 * the parent's death, abandon()) are at their defaults even
+		 * if the caller ignores them
+		 */
+		sigaction(sig, &c->dfl, NULL);
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != c->parent)
+		_exit(128 + SIGTERM);
+	if (child_redirect(c->in_fd, c->in_null, 0) < 0 ||
+	    child_redirect(c->out_fd, c->out_null, 1) < 0)
+		goto fail;
+	sigprocmask(SIG_SETMASK, &c->none, NULL);
+	execve(c->prog, c->argv, environ);
+fail:
+	err = errno;
+	if (write(c->err_fd, &err, sizeof(err)) < 0) {
+		/* the parent sees no errno: a plain failure */
+	}
+	_exit(127);
+}
+
 static int spawn_stage(struct ama_pipeline *pl, size_t k, const char *prog,
 		       int in_fd, int out_fd)
 {
-	struct ama_stage *s = &pl->stages[k];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, pipe_only;
-	int err;
+	struct ama_command *s = &pl->cmds[k];
+	const struct ama_redirect *in = k == 0 ? &pl->in : NULL;
+	const struct ama_redirect *out = k + 1 == pl->n ? &pl->out : NULL;
+	struct child_plan c;
+	sigset_t all, old;
+	int errp[2], err = 0, fork_err = 0;
+	ssize_t n;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	/* a stage starts with no blocked signals and SIGPIPE's default */
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &pipe_only);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	redirect_child(&fa, k == 0 ? &pl->in : &(struct ama_redirect){ 0 },
-		       in_fd, 0);
-	redirect_child(&fa, k + 1 == pl->n ? &pl->out :
-		       &(struct ama_redirect){ 0 }, out_fd, 1);
-	err = posix_spawn(&s->pid, prog, &fa, &attr,
-			  (char *const *)s->argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	memset(&c, 0, sizeof(c));
+	c.prog = prog;
+	c.argv = (char *const *)s->argv;
+	c.parent = getpid();
+	c.in_fd = in_fd;
+	c.in_null = in && in->how == AMA_REDIR_NULL;
+	c.out_fd = out_fd;
+	c.out_null = out && out->how == AMA_REDIR_NULL;
+	sigemptyset(&c.none);
+	c.dfl.sa_handler = SIG_DFL;
+	sigemptyset(&c.dfl.sa_mask);
+	if (make_pipe(errp) < 0)
+		return AMA_EIO;
+	c.err_fd = errp[1];
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	s->pid = fork();
+	if (s->pid == 0)
+		child(&c);
+	if (s->pid < 0)
+		fork_err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(errp[1]);
+	/* the write end closes at exec: nothing read means it ran */
+	while (s->pid > 0 &&
+	       (n = read(errp[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	close(errp[0]);
+	if (s->pid < 0) {
+		s->pid = 0;
+		s->status = 126;
+		errno = fork_err;
+		return ama_error_set_errno(AMA_ESETUP, "cannot run '%s'",
+					   s->argv[0]);
+	}
 	if (err) {
+		waitpid(s->pid, NULL, 0);
 		s->pid = 0;
 		s->status = err == ENOENT ? 127 : 126;
 		errno = err;
@@ -321,17 +469,17 @@ int ama_pipeline_start(struct ama_pipeline *pl)
 		abort();	/* the caller's bug, see exec.h */
 	pl->failed = pl->n;
 	for (k = 0; k < pl->n; k++) {
-		pl->stages[k].pid = 0;
-		pl->stages[k].status = -1;
+		pl->cmds[k].pid = 0;
+		pl->cmds[k].status = -1;
 	}
 	for (k = 0; k < pl->n; k++) {
-		rc = ama_exec_find(&progs[k], pl->stages[k].argv[0]);
+		rc = ama_exec_find(&progs[k], pl->cmds[k].argv[0]);
 		if (rc < 0) {
 			char msg[1024];
 
 			/* a missing program is a broken installation */
 			snprintf(msg, sizeof(msg), "%s", ama_error_msg());
-			pl->stages[k].status = rc == AMA_ENOTFOUND ? 127 : 126;
+			pl->cmds[k].status = rc == AMA_ENOTFOUND ? 127 : 126;
 			pl->failed = k;
 			rc = ama_error_set(AMA_ESETUP, "%s", msg);
 			goto out;
@@ -445,7 +593,7 @@ static int pump(struct ama_pipeline *pl)
 			} else if (errno != EINTR && errno != EAGAIN) {
 				rc = ama_error_set_errno(AMA_EIO,
 					"cannot read the output of '%s'",
-					pl->stages[pl->n - 1].argv[0]);
+					pl->cmds[pl->n - 1].argv[0]);
 				close_fd(&pl->out.fd);
 			}
 		}
@@ -476,7 +624,7 @@ int ama_pipeline_finish(struct ama_pipeline *pl)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (k = 0; k < pl->n; k++)
-		if (reap(&pl->stages[k]) < 0 && !wrc)
+		if (reap(&pl->cmds[k]) < 0 && !wrc)
 			wrc = AMA_EIO;
 	if (wrc)
 		return wrc;
@@ -484,13 +632,13 @@ int ama_pipeline_finish(struct ama_pipeline *pl)
 		return rc;
 	pl->failed = pl->n;
 	for (k = 0; k < pl->n && pl->failed == pl->n; k++)
-		if (pl->stages[k].status != 0 &&
-		    pl->stages[k].status != 128 + SIGPIPE)
+		if (pl->cmds[k].status != 0 &&
+		    pl->cmds[k].status != 128 + SIGPIPE)
 			pl->failed = k;
 	for (k = 0; k < pl->n && pl->failed == pl->n; k++)
-		if (pl->stages[k].status != 0)
+		if (pl->cmds[k].status != 0)
 			pl->failed = k;
-	return pl->failed == pl->n ? 0 : pl->stages[pl->failed].status;
+	return pl->failed == pl->n ? 0 : pl->cmds[pl->failed].status;
 }
 
 int ama_pipeline_run(struct ama_pipeline *pl)
@@ -503,7 +651,7 @@ int ama_pipeline_run(struct ama_pipeline *pl)
 int ama_run(const char *const *argv, const struct ama_redirect *in,
 	    const struct ama_redirect *out)
 {
-	struct ama_stage stage = { argv, 0, -1 };
+	struct ama_command stage = { argv, 0, -1 };
 	struct ama_pipeline pl = { &stage, 1, { 0 }, { 0 }, 0 };
 
 	if (in)

@@ -9,9 +9,25 @@
 
 /*
  * The exec path, where ama looks for its programs first, as git does:
- * the folders of $AMA_EXEC_PATH (colon-separated), then AMA_LIBEXECDIR
- * (where `make install` puts them), then $PATH.
+ * the folders of $AMA_EXEC_PATH (colon-separated), then ama's libexec
+ * folder, then $PATH. The libexec folder is found at run time from where
+ * the running program is, as git's RUNTIME_PREFIX does: a program
+ * installed in PREFIX/bin or PREFIX/libexec/ama (bindir and
+ * pkglibexecdir relative to the configured prefix) uses
+ * PREFIX/libexec/ama, whatever prefix it was built for, so a
+ * reconfigure that rebuilt nothing, `make install prefix=...`, DESTDIR or
+ * moving the installation all work. Elsewhere (the build tree) it is the
+ * configured AMA_LIBEXECDIR.
  */
+
+/*
+ * The libexec folder of the installation holding program (an absolute
+ * path, as /proc/self/exe gives it), appended to out: "/opt/x/bin/ama"
+ * and "/opt/x/libexec/ama/ama-add" give "/opt/x/libexec/ama" in the
+ * default layout. Returns 1, or 0 (out unchanged) if program is not in
+ * bindir or pkglibexecdir of some prefix.
+ */
+int ama_exec_installed_dir(struct ama_buf *out, const char *program);
 
 /* The exec path as one colon-separated string (without $PATH); caller frees. */
 char *ama_exec_path(void);
@@ -51,7 +67,8 @@ struct ama_redirect {
 	struct ama_buf *buf;
 };
 
-struct ama_stage {
+/* One command of a pipeline (ama_stage in lib/stage.h is an upload). */
+struct ama_command {
 	const char *const *argv;	/* NULL-terminated; argv[0] is looked
 					   up as ama_exec_find() does */
 	pid_t pid;		/* set by start; 0 if it did not start */
@@ -64,10 +81,15 @@ struct ama_stage {
 /*
  * N commands, each one's stdout connected to the next one's stdin by a
  * pipe. The first stdin and the last stdout are in and out; stderr is
- * always inherited, so each stage prints its own messages.
+ * always inherited, so each stage prints its own messages. A command
+ * starts with no signal blocked, SIGPIPE and SIGTERM at their defaults
+ * and no handler of the caller's, and it gets SIGTERM if the thread that started it ends
+ * (PR_SET_PDEATHSIG): a caller killed with SIGKILL leaves no command
+ * running behind it. Start pipelines from a thread that outlives them
+ * (the main thread).
  */
 struct ama_pipeline {
-	struct ama_stage *stages;
+	struct ama_command *cmds;
 	size_t n;
 	struct ama_redirect in, out;
 	size_t failed;		/* set by finish: the stage whose failure

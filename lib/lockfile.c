@@ -11,12 +11,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "error.h"
 #include "lockfile.h"
-#include "shellquote.h"
 
 int ama_fsync_parent(const char *path)
 {
@@ -128,15 +128,39 @@ static void block_cleanup_signals(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
-/* Why the lock file exists: a live holder, or a dead one. */
-static int explain_lock(const char *lock_path)
-{
-	struct ama_buf word = AMA_BUF_INIT;
-	struct stat st;
-	int fd, live, rc;
+/* Who hears of a lock taken over from a dead process (lib/prog.c prints it). */
+static void (*stale_hook)(const char *lock_path);
 
-	/* never opened blocking (a FIFO) or through a link */
-	fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+void ama_lock_on_takeover(void (*fn)(const char *lock_path))
+{
+	__atomic_store_n(&stale_hook, fn, __ATOMIC_RELEASE);
+}
+
+/*
+ * PATH.lock exists. Every lock ama makes holds an flock(2) for as long as
+ * its name is PATH.lock (it is flocked before it is linked there and
+ * renamed or removed before it is closed), so a lock file nobody holds is
+ * provably left by a process that died. Take it over: flock the dead one's
+ * inode, check that it is still the one named PATH.lock, and rename our
+ * own lock (tmp, already flocked) over it while holding it, so that two
+ * processes never both take over one stale lock. Returns 0 when taken
+ * over, 1 when PATH.lock went away or changed meanwhile (try again), or
+ * AMA_ELOCKED (a live holder, or not a lock file of ama's) or AMA_EIO.
+ */
+static int take_over(const char *lock_path, const char *tmp_path)
+{
+	struct stat st, now;
+	int fd, rc;
+
+	/*
+	 * Never opened blocking (a FIFO) or through a link. Read-write where
+	 * it can be: over NFS an exclusive flock is a write lock, which a
+	 * read-only descriptor cannot take.
+	 */
+	fd = open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && (errno == EACCES || errno == EISDIR))
+		fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+			  O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
 		return 1;	/* gone: try again */
 	if (fd < 0 && errno != ELOOP)
@@ -150,26 +174,49 @@ static int explain_lock(const char *lock_path)
 			"folder or special file is in its place); remove it "
 			"by hand");
 	}
-	live = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ?
+			ama_error_setp(AMA_ELOCKED, lock_path,
+				"locked: another ama process is writing it; "
+				"try again when it has finished") :
+			ama_error_setp_errno(AMA_EIO, lock_path,
+					     "cannot lock");
+		close(fd);
+		return rc;
+	}
+	/* committed, rolled back or taken over since it was opened? */
+	if (lstat(lock_path, &now) < 0 || now.st_ino != st.st_ino ||
+	    now.st_dev != st.st_dev) {
+		close(fd);
+		return 1;
+	}
+	rc = rename(tmp_path, lock_path) < 0 ?
+		ama_error_setp_errno(AMA_EIO, lock_path,
+				     "cannot take over a stale lock") : 0;
 	close(fd);
-	if (live)
-		return ama_error_setp(AMA_ELOCKED, lock_path,
-			"locked: another ama process is writing it; "
-			"try again when it has finished");
-	ama_quote_shell(&word, lock_path);
-	rc = ama_error_setp(AMA_ELOCKED, lock_path,
-		"stale lock left by an ama process that was killed; "
-		"if no ama command is running, remove it with: rm %s",
-		word.s);
-	ama_buf_release(&word);
 	return rc;
+}
+
+int ama_lock_remove_stale(const char *lock_path)
+{
+	void (*hook)(const char *);
+
+	if (unlink(lock_path) < 0)
+		return errno == ENOENT ? 0 :
+			ama_error_setp_errno(AMA_EIO, lock_path,
+					     "cannot remove a stale lock");
+	hook = __atomic_load_n(&stale_hook, __ATOMIC_ACQUIRE);
+	if (hook)
+		hook(lock_path);
+	return 1;
 }
 
 int ama_lock_acquire(struct ama_lock *lk, const char *path, mode_t mode)
 {
 	static unsigned serial;	/* private names differ between threads */
 	struct ama_buf tmp = AMA_BUF_INIT, lock = AMA_BUF_INIT;
-	int attempt, rc = 0;
+	void (*hook)(const char *);
+	int attempt, fd, stale = 0, rc = 0;
 
 	lk->fd = -1;
 	ama_buf_addf(&lock, "%s.lock", path);
@@ -180,45 +227,52 @@ int ama_lock_acquire(struct ama_lock *lk, const char *path, mode_t mode)
 	 * PATH.lock: it appears already held, so a competitor never mistakes
 	 * a new lock for a stale one.
 	 */
+	fd = open(tmp.s, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		rc = ama_error_setp_errno(AMA_EIO, lock.s,
+					  "cannot create lock");
+		goto out;
+	}
+	if (flock(fd, LOCK_EX) < 0) {
+		rc = ama_error_setp_errno(AMA_EIO, lock.s, "cannot lock");
+		goto fail;
+	}
 	for (attempt = 0; attempt < 3; attempt++) {
-		int fd = open(tmp.s, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      mode);
+		int taken;
 
-		if (fd < 0) {
-			rc = ama_error_setp_errno(AMA_EIO, lock.s,
-						  "cannot create lock");
-			goto out;
-		}
-		if (flock(fd, LOCK_EX) < 0) {
-			rc = ama_error_setp_errno(AMA_EIO, lock.s,
-						  "cannot lock");
-			close(fd);
-			unlink(tmp.s);
-			goto out;
-		}
 		if (link(tmp.s, lock.s) == 0) {
 			unlink(tmp.s);
-			hold(lock.s);
-			lk->fd = fd;
-			lk->path = ama_strdup(path);
-			lk->lock_path = ama_buf_detach(&lock);
-			rc = 0;
-			goto out;
+			goto held;
 		}
-		rc = errno;
-		close(fd);
-		unlink(tmp.s);
-		if (rc != EEXIST) {
-			errno = rc;
+		if (errno != EEXIST) {
 			rc = ama_error_setp_errno(AMA_EIO, lock.s,
 						  "cannot create lock");
-			goto out;
+			goto fail;
 		}
-		rc = explain_lock(lock.s);
-		if (rc < 0)
-			goto out;
+		taken = take_over(lock.s, tmp.s);
+		if (taken < 0) {
+			rc = taken;
+			goto fail;
+		}
+		if (taken == 0) {
+			stale = 1;
+			goto held;
+		}
 	}
 	rc = ama_error_setp(AMA_ELOCKED, lock.s, "locked: keeps changing");
+fail:
+	close(fd);
+	unlink(tmp.s);
+	goto out;
+held:
+	hold(lock.s);
+	hook = __atomic_load_n(&stale_hook, __ATOMIC_ACQUIRE);
+	if (stale && hook)
+		hook(lock.s);
+	lk->fd = fd;
+	lk->path = ama_strdup(path);
+	lk->lock_path = ama_buf_detach(&lock);
+	rc = 0;
 out:
 	ama_buf_release(&tmp);
 	ama_buf_release(&lock);
@@ -343,5 +397,37 @@ int ama_read_file(char **out, size_t *len, const char *path)
 	if (len)
 		*len = b.len;
 	*out = ama_buf_detach(&b);
+	return 0;
+}
+
+int ama_lock_folder(int *out, const char *dir, int inherit, int wait_ms)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	int fd, waited = 0;
+
+	*out = -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | (inherit ? 0 : O_CLOEXEC));
+	if (fd < 0)
+		return ama_error_setp_errno(AMA_EIO, dir, "cannot open");
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+
+		if (err == EINTR)
+			continue;
+		if (err != EWOULDBLOCK) {
+			close(fd);
+			errno = err;
+			return ama_error_setp_errno(AMA_EIO, dir,
+						    "cannot lock");
+		}
+		if (waited >= wait_ms) {
+			close(fd);
+			return ama_error_setp(AMA_ELOCKED, dir,
+					      "held by another process");
+		}
+		nanosleep(&nap, NULL);
+		waited += 10;
+	}
+	*out = fd;
 	return 0;
 }

@@ -1,11 +1,15 @@
 /* metasync.c: the versions the publishing side has and a client's repository lacks, added in order. */
 #include "auto-config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "error.h"
+#include "lockfile.h"
 #include "manifest.h"
 #include "metasync.h"
 
@@ -120,4 +124,61 @@ int ama_metasync_pull(struct ama_meta *meta, struct ama_client *c,
 	ama_buf_release(&text);
 	free(w.v);
 	return rc < 0 ? rc : written;
+}
+
+static int is_lock_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && !strcmp(name + n - 5, ".lock");
+}
+
+/* The *.lock files in folder path (and, with deep, below it). */
+static int clear_in(struct ama_buf *path, int deep)
+{
+	DIR *d = opendir(path->s);
+	struct dirent *de;
+	size_t len = path->len;
+	int n = 0, rc = 0;
+
+	/* no repository there: nothing to clear, opening it will say why */
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+			ama_error_setp_errno(AMA_EIO, path->s, "cannot list");
+	while (rc >= 0 && (de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ama_buf_addch(path, '/');
+		ama_buf_addstr(path, de->d_name);
+		if (lstat(path->s, &st) < 0)
+			rc = 0;	/* gone meanwhile */
+		else if (S_ISDIR(st.st_mode) && deep)
+			rc = clear_in(path, 1);
+		else if (S_ISREG(st.st_mode) && is_lock_name(de->d_name))
+			rc = ama_lock_remove_stale(path->s);
+		else
+			rc = 0;
+		if (rc > 0)
+			n += rc;
+		ama_buf_truncate(path, len);
+	}
+	closedir(d);
+	return rc < 0 ? rc : n;
+}
+
+int ama_metasync_clear_locks(const char *meta_path)
+{
+	struct ama_buf path = AMA_BUF_INIT;
+	int top, refs;
+
+	ama_buf_addstr(&path, meta_path);
+	top = clear_in(&path, 0);
+	ama_buf_addstr(&path, "/refs");
+	refs = top < 0 ? 0 : clear_in(&path, 1);
+	ama_buf_release(&path);
+	if (top < 0)
+		return top;
+	return refs < 0 ? refs : top + refs;
 }

@@ -37,4 +37,16 @@ int ama_metasync_pull(struct ama_meta *meta, struct ama_client *c,
 		      const char *class, uint64_t seq,
 		      const struct ama_version *head);
 
+/*
+ * Remove the lock files libgit2 left in the repository at meta_path
+ * ("HEAD.lock", "config.lock", "packed-refs.lock", "index.lock" and
+ * "refs/.../NAME.lock") when a process writing it was killed: libgit2
+ * creates them without an flock, and a stale one makes every later write
+ * fail. The caller must hold the lock every writer of meta_path takes
+ * first (ama upload's lock on .ama, the only writer of .ama/meta), so
+ * that whoever made them is dead. Each is told as a lock taken over
+ * (ama_lock_remove_stale()). Returns the number removed, or AMA_EIO.
+ */
+int ama_metasync_clear_locks(const char *meta_path);
+
 #endif

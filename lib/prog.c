@@ -12,13 +12,18 @@
 
 #include "buf.h"
 #include "error.h"
+#include "lockfile.h"
 #include "prog.h"
 
 static const char *progname = "ama";
 
+static void took_over(const char *lock_path);
+
 void ama_setprogname(const char *name)
 {
 	progname = name;
+	/* a lock left by a killed process is taken over, never silently */
+	ama_lock_on_takeover(took_over);
 }
 
 const char *ama_progname(void)
@@ -69,6 +74,12 @@ void ama_msg_path_cb(void *ctx, const char *path, const char *msg)
 	ama_msg_path(path, "%s", msg);
 }
 
+static void took_over(const char *lock_path)
+{
+	ama_msg_path(lock_path, "took over the lock of an ama process that "
+		     "was killed");
+}
+
 int ama_report(const char *fallback)
 {
 	const char *path = ama_error_path();
@@ -105,6 +116,16 @@ static int parse_int(const char *s, int *out)
 	if (errno || end == s || *end || v < 0 || v > INT_MAX)
 		return -1;
 	*out = (int)v;
+	return 0;
+}
+
+int ama_parse_jobs(const char *s, int *out)
+{
+	int n;
+
+	if (parse_int(s, &n) < 0 || n > AMA_JOBS_MAX)
+		return -1;
+	*out = n ? n : ama_online_cpus();
 	return 0;
 }
 
@@ -173,7 +194,7 @@ int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 		AMA_OPT_FLAG('z', NULL, &c->z),
 		AMA_OPT_FLAG(0, "stdin", &c->use_stdin),
 		AMA_OPT_FLAG('q', "quiet", &c->quiet),
-		AMA_OPT_INT('j', "jobs", &c->jobs),
+		AMA_OPT_JOBS('j', "jobs", &c->jobs),
 	};
 	int help = 0;
 	struct ama_option helpopt = AMA_OPT_FLAG('h', "help", &help);
@@ -241,6 +262,15 @@ int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 					o->shortname ? (char[]){ (char)o->shortname, 0 } :
 					o->longname, optarg);
 			break;
+		case AMA_OPTK_JOBS:
+			if (ama_parse_jobs(optarg, (int *)o->value) < 0)
+				return usage_fail(c,
+					"option '%s%s' wants 0 (one job a "
+					"core) to %d, not '%s'",
+					o->shortname ? "-" : "--",
+					o->shortname ? (char[]){ (char)o->shortname, 0 } :
+					o->longname, AMA_JOBS_MAX, optarg);
+			break;
 		default:
 			abort();
 		}
@@ -249,10 +279,9 @@ int ama_parse_options(int *argc, char ***argv, const struct ama_option *opts,
 		printf("usage: %s\n", usage);
 		exit(fflush(stdout) ? 2 : 0);
 	}
+	/* without -j: one job a core, as -j 0 says */
 	if ((common & AMA_COMMON_JOBS) && c->jobs == 0)
 		c->jobs = ama_online_cpus();
-	if (c->jobs > 1024)
-		return usage_fail(c, "-j %d is too many", c->jobs);
 	c->progress = !c->quiet && isatty(2);
 	*argc -= optind;
 	*argv += optind;

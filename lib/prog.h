@@ -30,7 +30,8 @@ struct ama_common {
 	int z;			/* -z: NUL-terminated records */
 	int use_stdin;		/* --stdin */
 	int quiet;		/* -q, --quiet */
-	int jobs;		/* -j N; defaults to the online CPUs */
+	int jobs;		/* -j N (1 to AMA_JOBS_MAX); defaults to, and
+				   -j 0 means, the online CPUs */
 	int progress;		/* stderr is a terminal and not quiet */
 	const char *usage;
 	struct ama_writer out;	/* stdout, set up by ama_parse_options */
@@ -57,6 +58,7 @@ enum ama_opt_kind {
 	AMA_OPTK_FLAG,		/* int, set to 1 */
 	AMA_OPTK_STRING,	/* const char *, the argument */
 	AMA_OPTK_INT,		/* int >= 0, the argument */
+	AMA_OPTK_JOBS,		/* int, as ama_parse_jobs() reads it */
 };
 
 struct ama_option {
@@ -69,7 +71,18 @@ struct ama_option {
 #define AMA_OPT_FLAG(s, l, v)	{ AMA_OPTK_FLAG, (s), (l), (v) }
 #define AMA_OPT_STRING(s, l, v)	{ AMA_OPTK_STRING, (s), (l), (v) }
 #define AMA_OPT_INT(s, l, v)	{ AMA_OPTK_INT, (s), (l), (v) }
+#define AMA_OPT_JOBS(s, l, v)	{ AMA_OPTK_JOBS, (s), (l), (v) }
 #define AMA_OPT_END		{ AMA_OPTK_END, 0, NULL, NULL }
+
+/*
+ * A number of jobs, as every -j of ama reads it: 1 to AMA_JOBS_MAX, or 0
+ * for one a core (ama_online_cpus()). Returns 0 with *out set, or -1 for
+ * anything else (*out unchanged). A program whose default is not the
+ * cores (transfers: [transfer] jobs) gives its -j as AMA_OPT_JOBS with a
+ * value that marks "not given" (-1) and keeps its own default then.
+ */
+#define AMA_JOBS_MAX 1024
+int ama_parse_jobs(const char *s, int *out);
 
 /*
  * Parse the options of opts (may be NULL) and the chosen common ones,

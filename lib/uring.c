@@ -15,6 +15,17 @@
 #include "error.h"
 #include "uring.h"
 
+/* One ring, or nothing when built without liburing. */
+struct ama_uring {
+#ifdef HAVE_LIBURING
+	struct io_uring ring;
+	unsigned closes;	/* close completions not collected yet */
+	int broken;
+#else
+	int unused;
+#endif
+};
+
 int ama_uring_disabled(void)
 {
 	const char *v = getenv("AMA_NO_IO_URING");
@@ -34,12 +45,6 @@ int ama_uring_disabled(void)
 
 /* user_data of a close: its completion is collected and dropped */
 #define CLOSE_TAG UINT64_MAX
-
-struct ama_uring {
-	struct io_uring ring;
-	unsigned closes;	/* close completions not collected yet */
-	int broken;
-};
 
 int ama_uring_new(struct ama_uring **out)
 {
@@ -259,10 +264,6 @@ void ama_uring_free(struct ama_uring *u)
 }
 
 #else /* !HAVE_LIBURING */
-
-struct ama_uring {
-	int unused;
-};
 
 int ama_uring_new(struct ama_uring **out)
 {

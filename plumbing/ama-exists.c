@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 {
 	struct ex x;
 	struct ama_option opts[] = {
-		AMA_OPT_INT('j', "jobs", &x.jobs),
+		AMA_OPT_JOBS('j', "jobs", &x.jobs),
 		AMA_OPT_FLAG(0, "missing", &x.missing),
 		AMA_OPT_FLAG(0, "stats", &x.stats),
 		AMA_OPT_STRING(0, "remote", &x.remote_url),
@@ -222,9 +222,6 @@ int main(int argc, char **argv)
 	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_Z, &x.c,
 			      usage_str) < 0)
 		return 2;
-	if (x.jobs == 0 || x.jobs > 1024)
-		return ama_usage_error(&x.c, "-j wants 1 to 1024, not %d",
-				       x.jobs);
 	if (x.top_hash && ama_md5_from_hex(&m, x.top_hash) < 0)
 		return ama_usage_error(&x.c, "--top-hash wants 32 lowercase "
 				       "hex digits");

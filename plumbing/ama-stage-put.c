@@ -250,7 +250,7 @@ int main(int argc, char **argv)
 {
 	struct sp p;
 	struct ama_option opts[] = {
-		AMA_OPT_INT('j', "jobs", &p.jobs),
+		AMA_OPT_JOBS('j', "jobs", &p.jobs),
 		AMA_OPT_STRING(0, "staging", &p.staging),
 		AMA_OPT_STRING(0, "top-hash", &p.top_hash),
 		AMA_OPT_END,
@@ -265,9 +265,6 @@ int main(int argc, char **argv)
 			      AMA_COMMON_Z | AMA_COMMON_QUIET, &p.c,
 			      usage_str) < 0)
 		return 2;
-	if (p.jobs == 0 || p.jobs > 1024)
-		return ama_usage_error(&p.c, "-j wants 1 to 1024, not %d",
-				       p.jobs);
 	if (p.top_hash && ama_md5_from_hex(&m, p.top_hash) < 0)
 		return ama_usage_error(&p.c, "--top-hash wants 32 lowercase "
 				       "hex digits");

@@ -2,6 +2,7 @@
 #include "auto-config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "index.h"
 #include "lockfile.h"
 #include "prog.h"
+#include "record.h"
 #include "shellquote.h"
 #include "verify.h"
 #include "walk.h"
@@ -134,7 +136,32 @@ static void hook_text(struct ama_buf *b, const char *name, const char *self)
 	ama_buf_addf(b, " run %s\n", name);
 }
 
-static int install(const struct ama_common *c)
+/*
+ * One line of what install or uninstall did on standard output: text,
+ * then path (if any) quoted as ama quotes every path it prints.
+ */
+static void say(struct ama_common *c, const char *path, const char *fmt,
+		...) __attribute__((format(printf, 3, 4)));
+
+static void say(struct ama_common *c, const char *path, const char *fmt,
+		...)
+{
+	struct ama_buf line = AMA_BUF_INIT;
+	va_list ap;
+
+	if (c->quiet)
+		return;
+	va_start(ap, fmt);
+	ama_buf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	if (path)
+		ama_quote_path(&line, path, strlen(path));
+	ama_buf_addch(&line, '\n');
+	ama_writer_raw(&c->out, line.s, line.len);
+	ama_buf_release(&line);
+}
+
+static int install(struct ama_common *c)
 {
 	struct ama_buf dir = AMA_BUF_INIT, path = AMA_BUF_INIT,
 		chained = AMA_BUF_INIT, text = AMA_BUF_INIT;
@@ -166,16 +193,14 @@ static int install(const struct ama_common *c)
 							  "cannot move");
 				goto out;
 			}
-			if (!c->quiet)
-				printf("kept the %s hook: it runs first, from %s\n",
-				       hooks[i], chained.s);
+			say(c, chained.s, "kept the %s hook: it runs first, "
+			    "from ", hooks[i]);
 		}
 		hook_text(&text, hooks[i], self ? self : "ama-hook");
 		rc = ama_write_file_atomic(path.s, text.s, text.len, 0755);
 		if (rc < 0)
 			goto out;
-		if (!c->quiet)
-			printf("installed the %s hook: %s\n", hooks[i], path.s);
+		say(c, path.s, "installed the %s hook: ", hooks[i]);
 	}
 out:
 	free(self);
@@ -186,7 +211,7 @@ out:
 	return rc;
 }
 
-static int uninstall(const struct ama_common *c)
+static int uninstall(struct ama_common *c)
 {
 	struct ama_buf dir = AMA_BUF_INIT, path = AMA_BUF_INIT,
 		chained = AMA_BUF_INIT;
@@ -205,18 +230,18 @@ static int uninstall(const struct ama_common *c)
 			if (rename(chained.s, path.s) < 0)
 				rc = ama_error_setp_errno(AMA_EIO, chained.s,
 							  "cannot restore");
-			else if (!c->quiet)
-				printf("restored the %s hook\n", hooks[i]);
+			else
+				say(c, NULL, "restored the %s hook", hooks[i]);
 		} else if (unlink(path.s) < 0) {
 			rc = ama_error_setp_errno(AMA_EIO, path.s,
 						  "cannot remove");
-		} else if (!c->quiet) {
-			printf("removed the %s hook\n", hooks[i]);
+		} else {
+			say(c, NULL, "removed the %s hook", hooks[i]);
 		}
 		removed++;
 	}
-	if (rc == 0 && !removed && !c->quiet)
-		printf("no ama hooks were installed\n");
+	if (rc == 0 && !removed)
+		say(c, NULL, "no ama hooks were installed");
 	ama_buf_release(&dir);
 	ama_buf_release(&path);
 	ama_buf_release(&chained);
@@ -390,5 +415,5 @@ int main(int argc, char **argv)
 		ama_report(NULL);
 		rc = 2;
 	}
-	return ama_finish(&c, fflush(stdout) && rc < 2 ? 2 : rc);
+	return ama_finish(&c, rc);
 }

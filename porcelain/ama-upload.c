@@ -13,6 +13,7 @@
 #include "error.h"
 #include "exec.h"
 #include "index.h"
+#include "lockfile.h"
 #include "meta.h"
 #include "metasync.h"
 #include "prog.h"
@@ -35,23 +36,31 @@ struct upload {
 	size_t deleted, modified, failed;
 };
 
-/* Set keys in .ama/config (the file alone), atomically. */
+struct keys {
+	const char *const (*kv)[3];
+	size_t n;
+	const struct ama_client_class *k;
+};
+
+static int put_keys(struct ama_config *file, void *ctx)
+{
+	const struct keys *w = ctx;
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		ama_config_put(file, w->kv[i][0], w->kv[i][1], w->kv[i][2]);
+	if (w->k)
+		ama_client_class_record(file, w->k);
+	return 0;
+}
+
+/* Set keys in .ama/config (the file alone): locked, read, written. */
 static int record(const char *const kv[][3], size_t n,
 		  const struct ama_client_class *k)
 {
-	struct ama_config *file = NULL;
-	size_t i;
-	int rc = ama_config_load_file(&file, ".ama/config");
+	struct keys w = { kv, n, k };
 
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < n; i++)
-		ama_config_put(file, kv[i][0], kv[i][1], kv[i][2]);
-	if (k)
-		ama_client_class_record(file, k);
-	rc = ama_config_write(file, ".ama/config");
-	ama_config_free(file);
-	return rc;
+	return ama_config_edit(".ama/config", put_keys, &w);
 }
 
 /* "PATH: why; run: ama FIX FILE", FILE as the user typed it from here. */
@@ -127,9 +136,12 @@ static int check_files(struct upload *u, int *stop)
 /*
  * Is the asset, as checked, the version .ama/config says it is at, every
  * entry published? Then there is nothing to send and nothing to ask:
- * .ama/meta holds that version's objects. Any doubt (no version, no
- * .ama/meta, an entry not committed) says no, and the flow runs.
+ * .ama/meta holds that version's objects. Any doubt (no version, an entry
+ * not committed) says no (0), and the flow runs. Every entry committed
+ * but the version not in .ama/meta (a run killed before it brought
+ * .ama/meta up to date, or one that could not) is 2: sync, then ask again.
  */
+#define NOT_IN_META 2
 static int unchanged(struct upload *u, uint64_t seq, const char *version)
 {
 	struct ama_objlist mine = AMA_OBJLIST_INIT, theirs = AMA_OBJLIST_INIT;
@@ -153,9 +165,10 @@ static int unchanged(struct upload *u, uint64_t seq, const char *version)
 		ama_index_entry_object(&e[i], &o);
 		ama_objlist_add_object(&mine, &o);
 	}
-	if (ama_meta_open(&meta, ".ama/meta", 0) == 0 &&
-	    ama_meta_find_version(meta, &v, u->class, seq, &want) == 0 &&
-	    ama_meta_read_objects(meta, &theirs, &v) == 0)
+	if (ama_meta_open(&meta, ".ama/meta", 0) < 0 ||
+	    ama_meta_find_version(meta, &v, u->class, seq, &want) < 0)
+		same = NOT_IN_META;
+	else if (ama_meta_read_objects(meta, &theirs, &v) == 0)
 		same = ama_objlist_equal(&mine, &theirs);
 	ama_meta_version_release(&v);
 	ama_meta_close(meta);
@@ -168,14 +181,14 @@ static int unchanged(struct upload *u, uint64_t seq, const char *version)
  * Run a pipeline of plumbing; a failing stage has printed its reason.
  * Returns 0 or the failed stage's exit status (2 if none could start).
  */
-static int run(struct ama_stage *st, size_t n, struct ama_buf *in,
+static int run(struct ama_command *st, size_t n, struct ama_buf *in,
 	       struct ama_buf *out)
 {
 	struct ama_pipeline pl;
 	int rc;
 
 	memset(&pl, 0, sizeof(pl));
-	pl.stages = st;
+	pl.cmds = st;
 	pl.n = n;
 	if (in) {
 		pl.in.how = AMA_REDIR_BUF;
@@ -199,7 +212,7 @@ static int run(struct ama_stage *st, size_t n, struct ama_buf *in,
 static int mark(struct ama_buf *records, const char *state)
 {
 	const char *argv[] = { "ama-update-index", "-z", "-q", state, NULL };
-	struct ama_stage one[1] = { { argv, 0, 0 } };
+	struct ama_command one[1] = { { argv, 0, 0 } };
 	int rc = run(one, 1, records, NULL);
 
 	return rc == 1 ? 0 : rc;
@@ -218,9 +231,9 @@ static int stage(struct upload *u, struct ama_buf *objects)
 	const char *ls[] = { "ama-ls-files", "-z", NULL };
 	const char *exists[] = { "ama-exists", "-z", "--missing", NULL };
 	const char *put[6] = { "ama-stage-put", "-z" };
-	struct ama_stage one[1] = { { ls, 0, 0 } };
-	struct ama_stage check[1] = { { exists, 0, 0 } };
-	struct ama_stage send[1] = { { put, 0, 0 } };
+	struct ama_command one[1] = { { ls, 0, 0 } };
+	struct ama_command check[1] = { { exists, 0, 0 } };
+	struct ama_command send[1] = { { put, 0, 0 } };
 	struct ama_buf missing = AMA_BUF_INIT, staged = AMA_BUF_INIT;
 	size_t k = 2;
 	int rc;
@@ -264,7 +277,7 @@ static int commit(struct upload *u, struct ama_buf *objects,
 {
 	const char *argv[] = { "ama-commit", "-z", "-m",
 			       u->message ? u->message : "", NULL };
-	struct ama_stage one[1] = { { argv, 0, 0 } };
+	struct ama_command one[1] = { { argv, 0, 0 } };
 	int rc = run(one, 1, objects, version);
 
 	while (version->len && version->s[version->len - 1] == '\n')
@@ -278,25 +291,66 @@ static int commit(struct upload *u, struct ama_buf *objects,
 	return rc;
 }
 
-/*
- * Bring .ama/meta up to date, its HEAD at the new version, so that `git
- * --git-dir=.ama/meta log` shows the history. A failure here is reported,
- * not fatal: the version is published whatever happens to this copy.
- */
-static void sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
-		      const char *version)
+/* .ama/meta brought up to version (its HEAD there): 0 or an AMA_E* code. */
+static int pull_meta(struct ama_client *cl, const char *class, uint64_t seq,
+		     const char *version)
 {
 	struct ama_meta *meta = NULL;
 	struct ama_version v;
 	int rc = ama_version_parse(&v, version);
 
+	/* the asset is held (hold_asset): what libgit2 left is stale */
 	if (rc == 0)
+		rc = ama_metasync_clear_locks(".ama/meta");
+	if (rc >= 0)
 		rc = ama_meta_open(&meta, ".ama/meta", AMA_META_CREATE);
 	if (rc == 0)
 		rc = ama_metasync_pull(meta, cl, class, seq, &v);
-	if (rc < 0)
-		ama_msg_path(".ama/meta", "not updated: %s", ama_error_msg());
 	ama_meta_close(meta);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Bring .ama/meta up to date, its HEAD at the new version, so that `git
+ * --git-dir=.ama/meta log` shows the history. The version is published
+ * whatever happens to this copy, but the upload did not do its whole job
+ * if it failed: that is said, and the exit status is not 0 (1, or 2 for
+ * a setup error). The next `ama upload` finds the version missing from
+ * .ama/meta and brings it up to date before anything else. Returns that
+ * status.
+ */
+static int sync_meta(struct ama_client *cl, const char *class, uint64_t seq,
+		     const char *version)
+{
+	int rc = pull_meta(cl, class, seq, version);
+
+	if (rc == 0)
+		return 0;
+	ama_msg_path(".ama/meta", "not updated: %s; version %s is published: "
+		     "run 'ama upload' again to bring .ama/meta up to date",
+		     ama_error_msg(), version);
+	rc = ama_error_exit_status(rc);
+	return rc ? rc : 1;
+}
+
+/*
+ * One upload of an asset at a time, the commands it runs included: the
+ * lock on .ama is inherited by them (ama-stage-put, ama-commit, ...), so
+ * it is free only when every one of them has ended. A rerun right after
+ * a kill -9 waits for the killed run's commands (they get SIGTERM when it
+ * dies, lib/exec.h), and never lists staging while one of them is still
+ * sending. A second upload of the asset waits a while, then is refused.
+ */
+static int hold_asset(int *held)
+{
+	int rc = ama_lock_folder(held, ".ama", 1, 10000);
+
+	if (rc == AMA_ELOCKED)
+		rc = ama_error_setp(AMA_ELOCKED, ".ama", "another ama upload "
+				    "of this asset is running (or what it "
+				    "started is still ending); try again "
+				    "when it has finished");
+	return rc;
 }
 
 /* [asset] seq into *seq: 0, 1 when it is not set yet, or AMA_ESETUP. */
@@ -380,7 +434,7 @@ int main(int argc, char **argv)
 	struct upload u;
 	struct ama_option opts[] = {
 		AMA_OPT_STRING('m', "message", &u.message),
-		AMA_OPT_INT('j', "jobs", &u.jobs),
+		AMA_OPT_JOBS('j', "jobs", &u.jobs),
 		AMA_OPT_END
 	};
 	struct ama_client *cl = NULL;
@@ -388,7 +442,7 @@ int main(int argc, char **argv)
 	const char *before;
 	char *was = NULL;
 	uint64_t seq = 0;
-	int rc, stop = 0;
+	int rc, stop = 0, synced = 0, held = -1, same;
 
 	memset(&u, 0, sizeof(u));
 	u.jobs = -1;
@@ -399,9 +453,6 @@ int main(int argc, char **argv)
 	if (argc)
 		return ama_usage_error(&c, "ama upload takes no paths: it "
 				       "publishes every added file");
-	if (u.jobs == 0 || u.jobs > 1024)
-		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
-				       u.jobs);
 	if (u.jobs < 0)
 		u.jobs = 0;	/* not given */
 	/* found now, not after the files were sent */
@@ -415,6 +466,8 @@ int main(int argc, char **argv)
 	if (rc == 0 && chdir(u.asset.root) < 0)
 		rc = ama_error_setp_errno(AMA_ESETUP, u.asset.root,
 					  "cannot enter");
+	if (rc == 0)
+		rc = hold_asset(&held);
 	if (rc == 0)
 		rc = ama_config_load(&u.cfg, ".ama/config");
 	if (rc < 0)
@@ -450,11 +503,20 @@ int main(int argc, char **argv)
 	rc = asset_seq(&u, &seq);
 	if (rc < 0)
 		goto setup_error;
-	if (rc == 0 && unchanged(&u, seq, was)) {
+	same = rc == 0 ? unchanged(&u, seq, was) : 0;
+	if (same == NOT_IN_META) {
+		/* finish the sync a killed run left, then look again */
+		rc = ama_client_open(&cl, u.cfg);
+		if (rc < 0)
+			goto setup_error;
+		same = pull_meta(cl, u.class, seq, was) < 0 ? 0 :
+			unchanged(&u, seq, was);
+	}
+	if (same == 1) {
 		ama_buf_addstr(&version, was);
 		goto done;
 	}
-	rc = ama_client_open(&cl, u.cfg);
+	rc = cl ? 0 : ama_client_open(&cl, u.cfg);
 	if (rc == 0)
 		rc = ensure_asset(&u, cl, &seq);
 	if (rc < 0)
@@ -471,7 +533,7 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0)
 		goto setup_error;
-	sync_meta(cl, u.class, seq, version.s);
+	synced = sync_meta(cl, u.class, seq, version.s);
 done:
 	if (!c.quiet) {
 		if (was && !strcmp(was, version.s))
@@ -481,13 +543,15 @@ done:
 			printf("published %s/%llu version %s\n", u.class,
 			       (unsigned long long)seq, version.s);
 	}
-	rc = 0;
+	rc = synced;
 	goto out;
 setup_error:
 	/* the asset, its configuration, the server, the stores: setup */
 	ama_report(NULL);
 	rc = 2;
 out:
+	if (held >= 0)
+		close(held);
 	ama_client_close(cl);
 	ama_index_free(u.idx);
 	ama_config_free(u.cfg);

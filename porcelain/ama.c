@@ -15,7 +15,7 @@
 #include "prog.h"
 
 static const char usage_str[] =
-	"ama [-C <path>] [--version] <command> [<args>]";
+	"ama [-C <path>] [--version] [--exec-path] <command> [<args>]";
 
 /* The porcelain, for the overview; the programs are found when run. */
 static const struct {
@@ -67,30 +67,39 @@ static void overview(struct ama_buf *b)
 		"assets, buckets, records and the plumbing commands.\n");
 }
 
-/* Optimal string alignment distance: edits and swaps of neighbours. */
-static size_t distance(const char *a, const char *b)
+/*
+ * How far cmd is from a command's name, weighted as git weighs it for its
+ * "did you mean": swapping two neighbours is free, adding a letter costs
+ * 1, changing one 2, dropping one 3. Typing fewer letters is the common
+ * slip ("rm" for "remove" costs 4), typing wrong ones less so.
+ */
+#define SWAP 0
+#define CHANGE 2
+#define ADD 1
+#define DROP 3
+static size_t distance(const char *cmd, const char *name)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, d;
+	size_t la = strlen(cmd), lb = strlen(name), i, j, d;
 	size_t *row = ama_calloc(3 * (lb + 1), sizeof(size_t));
 	size_t *prev2 = row, *prev = row + lb + 1, *cur = row + 2 * (lb + 1);
 
 	for (j = 0; j <= lb; j++)
-		prev[j] = j;
+		prev[j] = j * ADD;
 	for (i = 1; i <= la; i++) {
 		size_t *t;
 
-		cur[0] = i;
+		cur[0] = i * DROP;
 		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
+			size_t cost = cmd[i - 1] != name[j - 1] ? CHANGE : 0;
 
-			d = prev[j] + 1;
-			if (cur[j - 1] + 1 < d)
-				d = cur[j - 1] + 1;
-			if (prev[j - 1] + cost < d)
-				d = prev[j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
-				d = prev2[j - 2] + 1;
+			d = prev[j - 1] + cost;
+			if (prev[j] + DROP < d)
+				d = prev[j] + DROP;
+			if (cur[j - 1] + ADD < d)
+				d = cur[j - 1] + ADD;
+			if (i > 1 && j > 1 && cmd[i - 1] == name[j - 2] &&
+			    cmd[i - 2] == name[j - 1] && prev2[j - 2] + SWAP < d)
+				d = prev2[j - 2] + SWAP;
 			cur[j] = d;
 		}
 		t = prev2;
@@ -101,6 +110,17 @@ static size_t distance(const char *a, const char *b)
 	d = prev[lb];
 	free(row);
 	return d;
+}
+
+/* Close enough to suggest: below git's SIMILARITY_FLOOR, less its 1. */
+#define SIMILAR 6
+
+/* The score of name for cmd: a command it begins ("ls") is best. */
+static size_t score(const char *cmd, const char *name)
+{
+	if (!strncmp(name, cmd, strlen(cmd)))
+		return 0;
+	return distance(cmd, name);
 }
 
 struct names {
@@ -162,6 +182,8 @@ static void suggest(const char *cmd)
 	size_t i, best = SIZE_MAX, nbest = 0, shown = 0;
 	const char *path = getenv("PATH");
 
+	if (!*cmd)
+		return;	/* the beginning of every name: no suggestion */
 	for (i = 0; i < NCOMMANDS; i++)
 		add_name(&ns, commands[i].name);
 	add_name(&ns, "help");
@@ -173,18 +195,17 @@ static void suggest(const char *cmd)
 
 		if (i && !strcmp(ns.v[i], ns.v[i - 1]))
 			continue;
-		d = distance(cmd, ns.v[i]);
+		d = score(cmd, ns.v[i]);
 		if (d < best) {
 			best = d;
 			nbest = 0;
 		}
 		nbest += d == best;
 	}
-	/* close: at most two edits, and not the whole word */
-	if (best <= 2 && best < strlen(cmd)) {
+	if (best < SIMILAR) {
 		for (i = 0; i < ns.n; i++) {
 			if ((i && !strcmp(ns.v[i], ns.v[i - 1])) ||
-			    distance(cmd, ns.v[i]) != best)
+			    score(cmd, ns.v[i]) != best)
 				continue;
 			if (shown)
 				ama_buf_addstr(&b, shown + 1 == nbest ?
@@ -271,10 +292,11 @@ int main(int argc, char **argv)
 {
 	struct ama_common c;
 	const char *dir = NULL;
-	int version = 0;
+	int version = 0, exec_path = 0;
 	struct ama_option opts[] = {
 		AMA_OPT_STRING('C', NULL, &dir),
 		AMA_OPT_FLAG(0, "version", &version),
+		AMA_OPT_FLAG(0, "exec-path", &exec_path),
 		AMA_OPT_END,
 	};
 
@@ -286,6 +308,14 @@ int main(int argc, char **argv)
 		static const char v[] = "ama version " PACKAGE_VERSION "\n";
 
 		ama_writer_raw(&c.out, v, sizeof(v) - 1);
+		return ama_finish(&c, 0);
+	}
+	if (exec_path) {
+		char *p = ama_exec_path();
+
+		ama_writer_raw(&c.out, p, strlen(p));
+		ama_writer_raw(&c.out, "\n", 1);
+		free(p);
 		return ama_finish(&c, 0);
 	}
 	/* before -C: relative folders of AMA_EXEC_PATH are as given */

@@ -3,7 +3,7 @@ test_description='ama: the dispatcher runs ama-COMMAND from the exec path'
 . ./test-lib.sh
 
 cat >overview <<\EOF
-usage: ama [-C <path>] [--version] <command> [<args>]
+usage: ama [-C <path>] [--version] [--exec-path] <command> [<args>]
 
 The ama commands:
    init       make this folder an asset of a class
@@ -36,7 +36,7 @@ test_expect_success '--version prints the version' '
 '
 test_expect_success '-h prints the usage' '
 	ama -h >out &&
-	echo "usage: ama [-C <path>] [--version] <command> [<args>]" >expect &&
+	echo "usage: ama [-C <path>] [--version] [--exec-path] <command> [<args>]" >expect &&
 	test_cmp expect out
 '
 test_expect_code 2 'an unknown option is a usage error' '
@@ -45,7 +45,7 @@ test_expect_code 2 'an unknown option is a usage error' '
 test_expect_success 'the usage error names the option' '
 	cat >expect <<-\EOF &&
 	ama: unknown option '"'--bogus'"'
-	ama: usage: ama [-C <path>] [--version] <command> [<args>]
+	ama: usage: ama [-C <path>] [--version] [--exec-path] <command> [<args>]
 	EOF
 	test_cmp expect err
 '
@@ -63,6 +63,20 @@ test_expect_code 2 'help takes one command at most' '
 	ama help add status 2>err
 '
 
+test_expect_success 'fewer letters are the nearest slip: rm is remove, ls is ls-files' '
+	test_exit_code 2 ama rm x 2>err &&
+	cat >expect <<-\EOF &&
+	ama: '"'rm'"' is not an ama command; see '"'ama help'"'
+	ama: did you mean '"'remove'"'?
+	EOF
+	test_cmp expect err &&
+	test_exit_code 2 ama ls 2>err &&
+	cat >expect <<-\EOF &&
+	ama: '"'ls'"' is not an ama command; see '"'ama help'"'
+	ama: did you mean '"'ls-files'"'?
+	EOF
+	test_cmp expect err
+'
 test_expect_success 'setup: programs on the exec path' '
 	mkdir "bin dir" "path dir" sub &&
 	cat >"bin dir/ama-frob" <<-\EOF &&

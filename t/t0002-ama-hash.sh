@@ -65,7 +65,7 @@ test_expect_success '-h prints the usage and exits 0' '
 test_expect_success '-j wants a number' '
 	test_exit_code 2 ama-hash -j many a 2>err &&
 	{
-		echo "ama-hash: option '"'-j'"' wants a number, not '"'many'"'" &&
+		echo "ama-hash: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'many'"'" &&
 		echo "ama-hash: usage: $usage"
 	} >expect &&
 	test_cmp expect err &&

@@ -229,26 +229,36 @@ test_expect_success 'a batch of puts reports each file' '
 	test_cmp expect err &&
 	for f in small/*; do cmp $f staging/b/$(md5_of $f) || return 1; done
 '
+# wait_for_tmp: until a put's temporary file in staging holds over 1 MiB;
+# fails after 10 seconds if none does
+wait_for_tmp() {
+	n=0
+	until test -n "$(find staging -name ".ama-tmp-*" -size +1M)"; do
+		test $n -lt 200 || { say "no temporary file appeared" >&2; return 1; }
+		sleep 0.05
+		n=$((n + 1))
+	done
+}
 test_expect_success 'kill -9 in the middle of a put leaves no partial object' '
 	truncate -s 2G huge &&
 	{ ama-store-tool "$S" put huge huge & } &&
 	pid=$! &&
-	n=0 && while test -z "$(find staging -name ".ama-tmp-*" -size +1M)" && test $n -lt 200; do
-		sleep 0.05 && n=$((n + 1))
-	done &&
+	test_when_finished "kill -9 $pid 2>/dev/null" &&
+	wait_for_tmp &&
 	kill -9 $pid &&
-	{ wait $pid; true; } &&
+	test_exit_code 137 wait $pid &&
 	test_path_is_missing staging/huge &&
 	ama-store-tool "$S" list >listed &&
-	! grep "	huge$" listed &&
+	test_exit_code 1 grep "	huge$" listed &&
+	find staging -name ".ama-tmp-*" >left &&
+	test $(wc -l <left) = 1 &&
 	find staging -name ".ama-tmp-*" -delete
 '
 test_expect_success 'SIGTERM in the middle of a put removes the temporary file' '
 	{ ama-store-tool "$S" put huge2 huge >tout 2>terr & } &&
 	pid=$! &&
-	n=0 && while test -z "$(find staging -name ".ama-tmp-*" -size +1M)" && test $n -lt 200; do
-		sleep 0.05 && n=$((n + 1))
-	done &&
+	test_when_finished "kill -9 $pid 2>/dev/null" &&
+	wait_for_tmp &&
 	kill -TERM $pid &&
 	{ wait $pid; echo $? >status; } &&
 	echo 143 >expect && test_cmp expect status &&

@@ -53,13 +53,13 @@ test_expect_success '... that names the option and shows the usage' '
 		"ama-exists: usage: $USAGE" >expect &&
 	test_cmp expect err
 '
-test_expect_success 'operands, -j 0 and a bad --top-hash are usage errors' '
+test_expect_success 'operands, -j 1025 and a bad --top-hash are usage errors' '
 	test_exit_code 2 ama-exists ls 2>err &&
 	printf "%s\n" "ama-exists: records come on stdin, not as operands" \
 		"ama-exists: usage: $USAGE" >expect &&
 	test_cmp expect err &&
-	test_exit_code 2 ama-exists -j 0 <ls 2>err &&
-	printf "%s\n" "ama-exists: -j wants 1 to 1024, not 0" \
+	test_exit_code 2 ama-exists -j 1025 <ls 2>err &&
+	printf "%s\n" "ama-exists: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'1025'"'" \
 		"ama-exists: usage: $USAGE" >expect &&
 	test_cmp expect err &&
 	test_exit_code 2 ama-exists --top-hash=ABC <ls 2>err &&
@@ -120,6 +120,10 @@ test_expect_success 'remote wins over staging, and the order of input is kept' '
 		printf "staging %s\tb.txt\n" "$(fields b.txt)" &&
 		printf "staging %s\ta.txt\n" "$(fields a.txt)"
 	} >expect &&
+	test_cmp expect out
+'
+test_expect_success '-j 0 is one job a core, as for every ama program' '
+	sed "1!G;h;\$!d" ls | ama-exists -j 0 >out &&
 	test_cmp expect out
 '
 test_expect_success '--missing passes on the missing records as they came' '

@@ -55,13 +55,13 @@ test_expect_success '... that names the option and shows the usage' '
 		"ama-stage-put: usage: $USAGE" >expect &&
 	test_cmp expect err
 '
-test_expect_success 'operands, -j 0 and a bad --top-hash are usage errors' '
+test_expect_success 'operands, -j 1025 and a bad --top-hash are usage errors' '
 	test_exit_code 2 ama-stage-put ls 2>err &&
 	printf "%s\n" "ama-stage-put: records come on stdin, not as operands" \
 		"ama-stage-put: usage: $USAGE" >expect &&
 	test_cmp expect err &&
-	test_exit_code 2 ama-stage-put -j 0 <ls 2>err &&
-	printf "%s\n" "ama-stage-put: -j wants 1 to 1024, not 0" \
+	test_exit_code 2 ama-stage-put -j 1025 <ls 2>err &&
+	printf "%s\n" "ama-stage-put: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'1025'"'" \
 		"ama-stage-put: usage: $USAGE" >expect &&
 	test_cmp expect err &&
 	test_exit_code 2 ama-stage-put --top-hash=xyz <ls 2>err &&
@@ -111,6 +111,12 @@ test_expect_success 'extra fields are ignored, C-quoted paths read, -j taken' '
 	printf "%s %s pending more\t\"c.txt\"\n" $(md5_of c.txt) 5 |
 		ama-stage-put -j 2 >out &&
 	recs "staged " c.txt >expect &&
+	test_cmp expect out
+'
+test_expect_success '-j 0 is one job a core, as for every ama program' '
+	rm -r staging/$TOP &&
+	ama-stage-put -j 0 <ls >out &&
+	recs "staged " a.txt b.txt c.txt d.txt >expect &&
 	test_cmp expect out
 '
 test_expect_success 'a path not in the index, or with another MD5 or size there, is refused' '

@@ -340,7 +340,11 @@ test_expect_success 'server: no server there' '
 	test_cmp expect err
 '
 test_expect_success 'server: the token appears in no message and no log' '
-	! grep -r "$(cat "$HOME/.config/ama/token")" server/err "$SERVER_LOG"
+	token=$(cat "$HOME/.config/ama/token") &&
+	test -n "$token" &&
+	test_path_is_file server/err &&
+	test -s "$SERVER_LOG" &&
+	test_exit_code 1 grep -F -e "$token" server/err "$SERVER_LOG"
 '
 test_expect_success 'server: SIGTERM stops the server, exit 0' '
 	test_server_stop

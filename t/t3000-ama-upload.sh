@@ -68,10 +68,10 @@ test_expect_success 'a message that is not UTF-8 is a usage error' '
 	EOF
 	test_cmp expect err
 '
-test_expect_success '-j counts from 1' '
-	test_exit_code 2 ama upload -j 0 2>err &&
+test_expect_success '-j stops at 1024' '
+	test_exit_code 2 ama upload -j 1025 2>err &&
 	cat >expect <<-EOF &&
-	ama-upload: -j wants 1 to 1024, not 0
+	ama-upload: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'1025'"'
 	ama-upload: usage: $usage
 	EOF
 	test_cmp expect err
@@ -542,5 +542,12 @@ test_expect_success 'run directly from a subfolder, a relative AMA_EXEC_PATH is 
 	test_cmp expect out &&
 	printf "%s\n" -z >expect &&
 	test_cmp expect ../../spy.args
+'
+test_expect_success '-j 0 is one job a core, as for every ama program' '
+	cd asset &&
+	printf "all cores" >cores && ama add -q cores &&
+	spy -q -j 0 -m "all cores" &&
+	echo "-z -q -j $(nproc)" >expect &&
+	test_cmp expect ../spy.args
 '
 test_done

@@ -150,4 +150,27 @@ test_expect_success 'without ama on PATH the hook runs ama-hook from where it wa
 	eval "set -- $word" && test $# = 1 &&
 	test "$1" = "$TRASH_DIRECTORY/bin'"'"'q/ama-hook"
 '
+test_expect_success 'a hooks folder with a hostile name is printed quoted' '
+	git init -q hostile &&
+	git -C hostile config core.hooksPath "$(printf "ho\"oks\tdir\nx")" &&
+	(cd hostile && ama hook install >../out && ama hook uninstall >../out2) &&
+	cat >expect <<-\EOF &&
+	installed the pre-commit hook: "ho\"oks\tdir\nx/pre-commit"
+	installed the pre-push hook: "ho\"oks\tdir\nx/pre-push"
+	EOF
+	test_cmp expect out &&
+	printf "%s\n" "removed the pre-commit hook" "removed the pre-push hook" >expect &&
+	test_cmp expect out2
+'
+test_expect_success '... and so is the hook it keeps' '
+	mkdir -p "hostile/$(printf "ho\"oks\tdir\nx")" &&
+	printf "#!/bin/sh\n" >"hostile/$(printf "ho\"oks\tdir\nx")/pre-push" &&
+	(cd hostile && ama hook install >../out) &&
+	cat >expect <<-\EOF &&
+	installed the pre-commit hook: "ho\"oks\tdir\nx/pre-commit"
+	kept the pre-push hook: it runs first, from "ho\"oks\tdir\nx/pre-push.ama-chained"
+	installed the pre-push hook: "ho\"oks\tdir\nx/pre-push"
+	EOF
+	test_cmp expect out
+'
 test_done

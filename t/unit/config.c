@@ -350,6 +350,89 @@ Test(config, a_held_lock_refuses_the_write_and_keeps_the_file)
 	ama_config_free(c);
 }
 
+struct edit_seen {
+	int lock_held;		/* PATH.lock existed when fn ran */
+	char *class;		/* [asset] class as fn read it */
+};
+
+static int edit_fn(struct ama_config *c, void *ctx)
+{
+	struct edit_seen *seen = ctx;
+	const char *v = ama_config_get(c, "asset", "class");
+
+	seen->lock_held = access("edited.lock", F_OK) == 0;
+	seen->class = v ? strdup(v) : NULL;
+	ama_config_put(c, "asset", "seq", "7");
+	return 0;
+}
+
+Test(config, an_edit_reads_under_the_lock_and_keeps_the_other_keys)
+{
+	struct edit_seen seen = { 0, NULL };
+	char *text;
+
+	put_file("edited", "[asset]\nclass = a\n[server]\nurl = local\n");
+	cr_assert_eq(ama_config_edit("edited", edit_fn, &seen), 0);
+	cr_assert(seen.lock_held, "fn ran without the lock");
+	cr_assert_str_eq(seen.class, "a");
+	text = slurp("edited");
+	cr_assert_str_eq(text, "[asset]\nclass = a\nseq = 7\n"
+			 "[server]\nurl = local\n");
+	cr_assert_eq(access("edited.lock", F_OK), -1);
+	free(text);
+	free(seen.class);
+}
+
+static int edit_refuses(struct ama_config *c, void *ctx)
+{
+	(void)ctx;
+	ama_config_put(c, "asset", "class", "changed");
+	return ama_error_set(AMA_EINVAL, "no, thanks");
+}
+
+Test(config, an_edit_fn_that_fails_leaves_the_file)
+{
+	char *text;
+
+	put_file("edited", "[asset]\nclass = a\n");
+	cr_assert_eq(ama_config_edit("edited", edit_refuses, NULL),
+		     AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(), "no, thanks");
+	text = slurp("edited");
+	cr_assert_str_eq(text, "[asset]\nclass = a\n");
+	cr_assert_eq(access("edited.lock", F_OK), -1);
+	free(text);
+}
+
+/* the lock is taken before anything is read: a holder keeps it all out */
+Test(config, an_edit_while_another_holds_the_lock_reads_nothing)
+{
+	struct edit_seen seen = { 0, NULL };
+	struct ama_lock lk = AMA_LOCK_INIT;
+	char *text;
+
+	put_file("edited", "[asset]\nclass = a\n");
+	cr_assert_eq(ama_lock_acquire(&lk, "edited", 0644), 0);
+	cr_assert_eq(ama_config_edit("edited", edit_fn, &seen), AMA_ELOCKED);
+	cr_assert_null(seen.class, "fn ran");
+	ama_lock_rollback(&lk);
+	text = slurp("edited");
+	cr_assert_str_eq(text, "[asset]\nclass = a\n");
+	free(text);
+}
+
+Test(config, an_edit_of_a_missing_file_makes_it)
+{
+	struct edit_seen seen = { 0, NULL };
+	char *text;
+
+	cr_assert_eq(ama_config_edit("edited", edit_fn, &seen), 0);
+	cr_assert_null(seen.class);
+	text = slurp("edited");
+	cr_assert_str_eq(text, "[asset]\nseq = 7\n");
+	free(text);
+}
+
 Test(config, removing_a_key_removes_every_copy)
 {
 	struct ama_config *c;

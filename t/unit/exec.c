@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -74,6 +77,59 @@ Test(exec_path, env_folders_come_before_libexecdir)
 	p = ama_exec_path();
 	cr_assert_str_eq(p, AMA_LIBEXECDIR);
 	free(p);
+}
+
+/* the configured dir relative to the configured prefix: "bin" */
+static const char *rel(const char *dir)
+{
+	return dir + strlen(AMA_PREFIX) + 1;
+}
+
+Test(exec_path, an_installed_program_finds_its_libexec_beside_it)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	char prog[512], want[512];
+
+	/* the layout is bin and libexec/ama below the prefix, whatever it is */
+	cr_assert_eq(strncmp(AMA_BINDIR, AMA_PREFIX, strlen(AMA_PREFIX)), 0);
+	snprintf(want, sizeof(want), "/opt/else where/%s",
+		 rel(AMA_LIBEXECDIR));
+	snprintf(prog, sizeof(prog), "/opt/else where/%s/ama",
+		 rel(AMA_BINDIR));
+	cr_assert_eq(ama_exec_installed_dir(&b, prog), 1);
+	cr_assert_str_eq(b.s, want);
+	ama_buf_reset(&b);
+	snprintf(prog, sizeof(prog), "/opt/else where/%s/ama-upload",
+		 rel(AMA_LIBEXECDIR));
+	cr_assert_eq(ama_exec_installed_dir(&b, prog), 1);
+	cr_assert_str_eq(b.s, want);
+	ama_buf_reset(&b);
+	/* the root as the prefix */
+	snprintf(prog, sizeof(prog), "/%s/ama", rel(AMA_BINDIR));
+	snprintf(want, sizeof(want), "/%s", rel(AMA_LIBEXECDIR));
+	cr_assert_eq(ama_exec_installed_dir(&b, prog), 1);
+	cr_assert_str_eq(b.s, want);
+	ama_buf_release(&b);
+}
+
+Test(exec_path, a_program_elsewhere_is_no_installation)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	static const char *const elsewhere[] = {
+		"/src/ama/porcelain/ama",	/* the build tree */
+		"/src/ama/plumbing/ama-hash",
+		"ama",				/* not absolute */
+		"/ama",
+		"/opt/xbin/ama",		/* "bin" must be a whole name */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++) {
+		cr_assert_eq(ama_exec_installed_dir(&b, elsewhere[i]), 0,
+			     "%s", elsewhere[i]);
+		cr_assert_eq(b.len, 0);
+	}
+	ama_buf_release(&b);
 }
 
 Test(exec_path, setup_puts_it_in_front_of_path_once)
@@ -154,6 +210,55 @@ Test(run, a_killed_command_is_128_plus_the_signal)
 		     128 + SIGTERM);
 }
 
+static void ignore(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * kill -9 of a caller (ama upload) ends its commands (ama-stage-put)
+ * rather than leaving them running as orphans. The test is a subreaper,
+ * so the orphan becomes its child and it can see how it ended; without
+ * the fix it sleeps on past the test's timeout.
+ */
+Test(run, a_command_ends_when_its_caller_is_killed, .timeout = 20)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	pid_t caller, cmd = 0;
+	int status, i;
+	FILE *f;
+
+	enter_tmp();
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	caller = fork();
+	cr_assert(caller >= 0);
+	if (caller == 0) {
+		struct ama_command c[] = { {
+			ARGV("sh", "-c", "echo $$ >pid.tmp && mv pid.tmp pid "
+			     "&& exec sleep 60"), 0, -1 } };
+		struct ama_pipeline pl = { c, 1, { 0 }, { 0 }, 0 };
+
+		/* the caller's own handling must not stop the signal */
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, ignore);
+		if (ama_pipeline_start(&pl) < 0)
+			_exit(10);
+		for (;;)
+			pause();
+	}
+	for (i = 0; i < 1000 && !(f = fopen("pid", "r")); i++)
+		nanosleep(&nap, NULL);
+	cr_assert_not_null(f, "the command did not start");
+	cr_assert_eq(fscanf(f, "%d", &cmd), 1);
+	fclose(f);
+	cr_assert_eq(kill(caller, SIGKILL), 0);
+	cr_assert_eq(waitpid(caller, &status, 0), caller);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	cr_assert_eq(waitpid(cmd, &status, 0), cmd);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
+		  "the command's status %#x", status);
+}
+
 Test(run, a_missing_program_is_a_clear_setup_error)
 {
 	cr_assert_eq(ama_run(ARGV("ama-nosuch", "x"), NULL, NULL),
@@ -229,7 +334,7 @@ Test(run, null_and_descriptors)
 Test(pipeline, stages_are_connected_in_order, .timeout = 20)
 {
 	struct ama_buf out = AMA_BUF_INIT;
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "b\\na\\nc\\n"), 0, 0 },
 		{ ARGV("sort"), 0, 0 },
 		{ ARGV("tr", "a-z", "A-Z"), 0, 0 },
@@ -248,7 +353,7 @@ Test(pipeline, stages_are_connected_in_order, .timeout = 20)
 Test(pipeline, the_failing_stage_is_named_with_its_status, .timeout = 20)
 {
 	struct ama_buf out = AMA_BUF_INIT;
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "x\\n"), 0, 0 },
 		{ ARGV("sh", "-c", "cat >/dev/null; exit 5"), 0, 0 },
 		{ ARGV("cat"), 0, 0 },
@@ -266,7 +371,7 @@ Test(pipeline, the_failing_stage_is_named_with_its_status, .timeout = 20)
 
 Test(pipeline, a_stage_dying_of_sigpipe_is_not_the_cause, .timeout = 20)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("yes"), 0, 0 },
 		{ ARGV("false"), 0, 0 },
 	};
@@ -282,7 +387,7 @@ Test(pipeline, a_stage_dying_of_sigpipe_is_not_the_cause, .timeout = 20)
 
 Test(pipeline, sigpipe_alone_is_still_a_failure, .timeout = 20)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("yes"), 0, 0 },
 		{ ARGV("head", "-n", "1"), 0, 0 },
 	};
@@ -296,7 +401,7 @@ Test(pipeline, sigpipe_alone_is_still_a_failure, .timeout = 20)
 
 Test(pipeline, a_killed_stage_counts_as_128_plus_signal, .timeout = 20)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "x"), 0, 0 },
 		{ ARGV("sh", "-c", "kill -KILL $$"), 0, 0 },
 	};
@@ -309,7 +414,7 @@ Test(pipeline, a_killed_stage_counts_as_128_plus_signal, .timeout = 20)
 
 Test(pipeline, a_missing_program_starts_nothing)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "x"), 0, 0 },
 		{ ARGV("ama-nosuch"), 0, 0 },
 		{ ARGV("cat"), 0, 0 },
@@ -330,7 +435,7 @@ Test(pipeline, a_missing_program_starts_nothing)
 Test(pipeline, the_caller_feeds_a_pipe_and_stages_see_its_end, .timeout = 20)
 {
 	struct ama_buf out = AMA_BUF_INIT;
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("cat"), 0, 0 },
 		{ ARGV("cat"), 0, 0 },
 		{ ARGV("wc", "-l"), 0, 0 },
@@ -364,7 +469,7 @@ Test(pipeline, the_caller_feeds_a_pipe_and_stages_see_its_end, .timeout = 20)
 
 Test(pipeline, the_caller_reads_a_pipe, .timeout = 20)
 {
-	struct ama_stage st[] = {
+	struct ama_command st[] = {
 		{ ARGV("printf", "%s", "streamed"), 0, 0 },
 	};
 	struct ama_pipeline pl = { st, 1, { AMA_REDIR_NULL, -1, NULL },

@@ -33,8 +33,22 @@ TestSuite(fsync_parent, .init = make_dir_umask, .fini = remove_dir, .timeout = 6
 
 #define LIVE_MSG "locked: another ama process is writing it; " \
 	"try again when it has finished"
-#define STALE_MSG "stale lock left by an ama process that was killed; " \
-	"if no ama command is running, remove it with: rm %s"
+
+/* the lock files ama_lock_on_takeover() was told of, one a line */
+static char taken_over[1024];
+
+static void note_takeover(const char *lock_path)
+{
+	size_t n = strlen(taken_over);
+
+	snprintf(taken_over + n, sizeof(taken_over) - n, "%s\n", lock_path);
+}
+
+static void hear_takeovers(void)
+{
+	taken_over[0] = '\0';
+	ama_lock_on_takeover(note_takeover);
+}
 
 /* dir/name, into out */
 static void at(char *out, size_t size, const char *name)
@@ -386,11 +400,11 @@ Test(lock, a_second_locker_in_another_process_is_refused)
 	ama_lock_rollback(&lk);
 }
 
-Test(lock, a_lock_left_by_a_killed_process_is_stale)
+Test(lock, a_lock_left_by_a_killed_process_is_taken_over)
 {
 	struct ama_lock lk = AMA_LOCK_INIT;
 	struct holder h;
-	char path[256], lock[256], msg[512];
+	char path[256], lock[256], want[300];
 	int status;
 
 	at(path, sizeof(path), "data");
@@ -401,46 +415,154 @@ Test(lock, a_lock_left_by_a_killed_process_is_stale)
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 		  "holder status %#x", status);
 	assert_dir("data data.lock");
-	snprintf(msg, sizeof(msg), STALE_MSG, lock);
-	assert_locked(&lk, path, msg);
-	/* reported, not removed: the user decides */
-	assert_dir("data data.lock");
 	assert_content(lock, "theirs\n");
-	assert_content(path, "old\n");
-	cr_assert_eq(unlink(lock), 0);
+	hear_takeovers();
 	cr_assert_eq(ama_lock_acquire(&lk, path, 0644), 0);
-	ama_lock_rollback(&lk);
+	snprintf(want, sizeof(want), "%s\n", lock);
+	cr_assert_str_eq(taken_over, want, "the takeover is told");
+	/* the dead one's contents are gone: the lock is a fresh one */
+	assert_dir("data data.lock");
+	assert_content(lock, "");
+	assert_content(path, "old\n");
+	cr_assert_eq(ama_lock_write(&lk, "mine\n", 5), 0);
+	cr_assert_eq(ama_lock_commit(&lk), 0);
+	assert_content(path, "mine\n");
 	assert_dir("data");
+	ama_lock_on_takeover(NULL);
 }
 
-Test(lock, a_lock_file_nobody_holds_is_stale)
+Test(lock, a_lock_file_nobody_holds_is_taken_over_with_the_new_mode)
+{
+	struct ama_lock lk = AMA_LOCK_INIT, other = AMA_LOCK_INIT;
+	char path[256], lock[256];
+
+	at(path, sizeof(path), "data");
+	at(lock, sizeof(lock), "data.lock");
+	write_file(lock, "left\n", 5);
+	cr_assert_eq(chmod(lock, 0600), 0);
+	hear_takeovers();
+	cr_assert_eq(ama_lock_acquire(&lk, path, 0644), 0);
+	cr_assert_eq(mode_of(lock), 0644);
+	/* held now: a second locker is refused as by any live lock */
+	assert_locked(&other, path, LIVE_MSG);
+	cr_assert_eq(ama_lock_commit(&lk), 0);
+	assert_dir("data");
+	/* ama_write_file_atomic() takes one over too */
+	write_file(lock, "", 0);
+	cr_assert_eq(ama_write_file_atomic(path, "x", 1, 0644), 0);
+	assert_content(path, "x");
+	assert_dir("data");
+	ama_lock_on_takeover(NULL);
+}
+
+/* without a hook, a takeover is silent but still happens */
+Test(lock, no_hook_no_word)
 {
 	struct ama_lock lk = AMA_LOCK_INIT;
-	char path[256], lock[256], msg[512];
+	char path[256], lock[256];
 
 	at(path, sizeof(path), "data");
 	at(lock, sizeof(lock), "data.lock");
 	write_file(lock, "", 0);
-	snprintf(msg, sizeof(msg), STALE_MSG, lock);
-	assert_locked(&lk, path, msg);
-	assert_dir("data.lock");
-	cr_assert_eq(ama_write_file_atomic(path, "x", 1, 0644), AMA_ELOCKED);
-	cr_assert_str_eq(ama_error_msg(), msg);
-	assert_dir("data.lock");
+	taken_over[0] = '\0';
+	ama_lock_on_takeover(NULL);
+	cr_assert_eq(ama_lock_acquire(&lk, path, 0644), 0);
+	cr_assert_str_eq(taken_over, "");
+	ama_lock_rollback(&lk);
+	assert_dir("");
 }
 
-/* the advice is a command the shell takes as it is, whatever the name */
-Test(lock, the_stale_lock_advice_is_quoted_for_the_shell)
+/*
+ * Many processes find one stale lock at once: exactly one takes it over,
+ * each other one finds it held, and none leaves a private file behind.
+ */
+Test(lock, of_many_that_find_a_stale_lock_one_takes_it_over)
 {
-	struct ama_lock lk = AMA_LOCK_INIT;
-	char path[256], lock[256], word[300], msg[512];
+	enum { N = 12 };
+	char path[256], lock[256], got[N + 1];
+	int ready[2], go[2], done[2], i, won = 0, lost = 0;
+	pid_t pid[N];
 
-	at(path, sizeof(path), "it's data");
-	at(lock, sizeof(lock), "it's data.lock");
+	at(path, sizeof(path), "data");
+	at(lock, sizeof(lock), "data.lock");
+	for (int round = 0; round < 20; round++) {
+		write_file(lock, "stale\n", 6);
+		cr_assert_eq(pipe(ready), 0);
+		cr_assert_eq(pipe(go), 0);
+		cr_assert_eq(pipe(done), 0);
+		for (i = 0; i < N; i++) {
+			pid[i] = fork();
+			cr_assert(pid[i] >= 0);
+			if (pid[i] == 0) {
+				struct ama_lock lk = AMA_LOCK_INIT;
+				char c;
+				int rc;
+
+				close(ready[0]);
+				close(go[1]);
+				close(done[1]);
+				/* start together: wait for the parent's word */
+				if (read(go[0], &c, 1) != 1)
+					_exit(10);
+				rc = ama_lock_acquire(&lk, path, 0644);
+				c = rc == 0 ? 'W' :
+					rc == AMA_ELOCKED &&
+					!strcmp(ama_error_msg(), LIVE_MSG) ?
+					'L' : '?';
+				if (write(ready[1], &c, 1) != 1)
+					_exit(11);
+				/* the winner holds it until everyone answered */
+				if (rc == 0 && read(done[0], &c, 1) < 0)
+					_exit(12);
+				if (rc == 0)
+					ama_lock_rollback(&lk);
+				_exit(0);
+			}
+		}
+		close(ready[1]);
+		cr_assert_eq(write(go[1], "gggggggggggg", N), N);
+		for (i = 0; i < N; i++)
+			cr_assert_eq(read(ready[0], &got[i], 1), 1);
+		got[N] = '\0';
+		close(done[1]);	/* the winner rolls back */
+		close(done[0]);
+		close(go[1]);
+		close(ready[0]);
+		close(go[0]);
+		for (i = 0; i < N; i++) {
+			int status;
+
+			cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+			cr_assert(WIFEXITED(status) &&
+				  WEXITSTATUS(status) == 0,
+				  "child status %#x", status);
+		}
+		won = lost = 0;
+		for (i = 0; i < N; i++) {
+			won += got[i] == 'W';
+			lost += got[i] == 'L';
+		}
+		cr_assert_eq(won, 1, "round %d: %s", round, got);
+		cr_assert_eq(lost, N - 1, "round %d: %s", round, got);
+		assert_dir("");
+	}
+}
+
+/* another program's lock the caller proved stale: removed and told */
+Test(lock, remove_stale_removes_and_tells)
+{
+	char lock[256], want[300];
+
+	at(lock, sizeof(lock), "HEAD.lock");
 	write_file(lock, "", 0);
-	snprintf(word, sizeof(word), "'%s/it'\\''s data.lock'", dir);
-	snprintf(msg, sizeof(msg), STALE_MSG, word);
-	assert_locked(&lk, path, msg);
+	hear_takeovers();
+	cr_assert_eq(ama_lock_remove_stale(lock), 1);
+	snprintf(want, sizeof(want), "%s\n", lock);
+	cr_assert_str_eq(taken_over, want);
+	assert_dir("");
+	cr_assert_eq(ama_lock_remove_stale(lock), 0, "none left: nothing");
+	cr_assert_str_eq(taken_over, want, "and nothing told");
+	ama_lock_on_takeover(NULL);
 }
 
 static const char not_ours[] =
@@ -503,7 +625,7 @@ Test(lock, a_program_with_its_own_handler_keeps_it)
 {
 	struct ama_lock lk = AMA_LOCK_INIT;
 	struct holder h;
-	char path[256], lock[256], msg[512];
+	char path[256], lock[256];
 	int status;
 
 	at(path, sizeof(path), "data");
@@ -515,8 +637,10 @@ Test(lock, a_program_with_its_own_handler_keeps_it)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3,
 		  "holder status %#x", status);
 	assert_dir("data.lock");
-	snprintf(msg, sizeof(msg), STALE_MSG, lock);
-	assert_locked(&lk, path, msg);
+	assert_content(lock, "theirs\n");
+	cr_assert_eq(ama_lock_acquire(&lk, path, 0644), 0);
+	ama_lock_rollback(&lk);
+	assert_dir("");
 }
 
 Test(lock, locks_on_different_paths_are_independent)
@@ -714,4 +838,99 @@ Test(fsync_parent, a_missing_folder_is_an_io_error)
 	cr_assert_str_eq(ama_error_msg(),
 			 "cannot sync folder: No such file or directory");
 	cr_assert_str_eq(ama_error_path(), folder);
+}
+
+TestSuite(lock_folder, .init = make_dir_umask, .fini = remove_dir,
+	  .timeout = 60);
+
+Test(lock_folder, a_second_holder_waits_then_is_refused)
+{
+	int a, b, flags;
+	pid_t pid;
+	int status;
+
+	cr_assert_eq(ama_lock_folder(&a, dir, 0, 0), 0);
+	flags = fcntl(a, F_GETFD);
+	cr_assert(flags & FD_CLOEXEC, "not inherited unless asked");
+	assert_dir("");	/* nothing is created */
+	/* another process: a flock is per open file, so fork one */
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int rc = ama_lock_folder(&b, dir, 0, 100);
+
+		_exit(rc == AMA_ELOCKED &&
+		      !strcmp(ama_error_msg(), "held by another process") &&
+		      !strcmp(ama_error_path(), dir) ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(a);
+	cr_assert_eq(ama_lock_folder(&b, dir, 0, 0), 0);
+	close(b);
+}
+
+Test(lock_folder, a_waiter_gets_it_when_the_holder_ends)
+{
+	int a, b, go[2];
+	pid_t pid;
+	char c;
+
+	cr_assert_eq(pipe(go), 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		close(go[0]);
+		if (ama_lock_folder(&a, dir, 0, 0) < 0)
+			_exit(1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(2);
+		usleep(200 * 1000);
+		_exit(0);
+	}
+	close(go[1]);
+	cr_assert_eq(read(go[0], &c, 1), 1);
+	cr_assert_eq(ama_lock_folder(&b, dir, 0, 5000), 0);
+	close(b);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+}
+
+/* with inherit, a command the holder ran keeps the lock after the holder */
+Test(lock_folder, commands_started_by_the_holder_hold_it_too)
+{
+	int a, b, status;
+	pid_t pid;
+
+	cr_assert_eq(ama_lock_folder(&a, dir, 1, 0), 0);
+	cr_assert_eq(fcntl(a, F_GETFD) & FD_CLOEXEC, 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", "sleep 0.5", (char *)NULL);
+		_exit(127);
+	}
+	close(a);	/* the holder is done; its command is not */
+	pid_t other = fork();
+
+	cr_assert(other >= 0);
+	if (other == 0)
+		_exit(ama_lock_folder(&b, dir, 0, 0) == AMA_ELOCKED ? 0 : 1);
+	cr_assert_eq(waitpid(other, &status, 0), other);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the command's copy still holds it");
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert_eq(ama_lock_folder(&b, dir, 0, 0), 0);
+	close(b);
+}
+
+Test(lock_folder, a_missing_folder_is_an_error)
+{
+	char path[256];
+	int fd;
+
+	at(path, sizeof(path), "nosuch");
+	cr_assert_eq(ama_lock_folder(&fd, path, 0, 0), AMA_EIO);
+	cr_assert_str_eq(ama_error_msg(),
+			 "cannot open: No such file or directory");
+	cr_assert_eq(fd, -1);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "client.h"
@@ -322,4 +323,74 @@ Test(metasync, a_repository_ahead_of_the_server_is_a_conflict)
 	ama_meta_close(meta);
 	close_side(&a);
 	close_side(&b);
+}
+
+/* the lock files ama_lock_on_takeover() was told of, one a line */
+static struct ama_buf told = AMA_BUF_INIT;
+
+static void note(const char *lock_path)
+{
+	ama_buf_addf(&told, "%s\n", lock_path + strlen(tmp) + 1);
+}
+
+static void put_empty(const char *rel)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+
+	ama_buf_addf(&b, "%s/%s", tmp, rel);
+	cr_assert_eq(ama_write_file_atomic(b.s, "", 0, 0644), 0);
+	ama_buf_release(&b);
+}
+
+/*
+ * A pull killed while libgit2 held HEAD.lock or a ref's lock left them:
+ * every later pull failed ("failed to lock file"). They are removed, each
+ * told, and the pull then goes through.
+ */
+Test(metasync, locks_a_killed_writer_left_are_cleared_and_told)
+{
+	struct side s;
+	struct ama_meta *meta;
+	struct ama_version want = ver("0.0.1");
+	struct ama_buf path = AMA_BUF_INIT;
+
+	open_side(&s, "srv");
+	publish(&s, "one", "first");
+	meta = client_repo("client.git");
+	cr_assert_eq(ama_metasync_pull(meta, s.c, "runs", 1, NULL), 1);
+	publish(&s, "two", "second");
+	put_empty("client.git/HEAD.lock");
+	put_empty("client.git/refs/ama/runs/1.lock");
+	/* objects are not locks, whatever their name */
+	put_empty("client.git/objects/kept.lock");
+	cr_assert_lt(ama_metasync_pull(meta, s.c, "runs", 1, &want), 0,
+		     "libgit2 does not take over its own stale locks");
+	ama_buf_reset(&told);
+	ama_lock_on_takeover(note);
+	ama_buf_addf(&path, "%s/client.git", tmp);
+	cr_assert_eq(ama_metasync_clear_locks(path.s), 2, "%s",
+		     ama_error_msg());
+	cr_assert_str_eq(told.s, "client.git/HEAD.lock\n"
+			 "client.git/refs/ama/runs/1.lock\n");
+	cr_assert_eq(ama_metasync_clear_locks(path.s), 0);
+	ama_lock_on_takeover(NULL);
+	ama_buf_addstr(&path, "/objects/kept.lock");
+	cr_assert_eq(access(path.s, F_OK), 0);
+	cr_assert_geq(ama_metasync_pull(meta, s.c, "runs", 1, &want), 0,
+		      "%s", ama_error_msg());
+	ama_buf_release(&path);
+	ama_buf_release(&told);
+	ama_meta_close(meta);
+	close_side(&s);
+}
+
+Test(metasync, no_repository_there_no_lock_to_clear)
+{
+	struct ama_buf path = AMA_BUF_INIT;
+
+	ama_buf_addf(&path, "%s/none.git", tmp);
+	cr_assert_eq(ama_metasync_clear_locks(path.s), 0);
+	put_empty("none.git");	/* a file in its place */
+	cr_assert_eq(ama_metasync_clear_locks(path.s), 0);
+	ama_buf_release(&path);
 }

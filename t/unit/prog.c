@@ -381,8 +381,61 @@ Test(options, jobs_default_to_the_online_cpus_and_stop_at_1024)
 	assert_file("stderr", "");
 	cr_assert_eq(parse_in_child(AMA_COMMON_JOBS,
 				    (char *[]){ "-j", "1025", NULL }), 2);
-	assert_file("stderr", "ama-t: -j 1025 is too many\n"
+	assert_file("stderr", "ama-t: option '-j' wants 0 (one job a core) "
+		    "to 1024, not '1025'\n"
 		    "ama-t: usage: " USAGE "\n");
+}
+
+Test(options, jobs_0_is_one_a_core)
+{
+	char *argv[] = { "ama-t", "-j", "0", NULL };
+	char **av = argv;
+	int ac = 3;
+	struct ama_common c;
+
+	cr_assert_eq(ama_parse_options(&ac, &av, NULL, AMA_COMMON_JOBS, &c,
+				       USAGE), 0);
+	cr_assert_eq(c.jobs, ama_online_cpus());
+}
+
+/* a program's own -j (its default is not the cores) reads the same */
+Test(options, a_programs_own_jobs_option_reads_as_the_common_one)
+{
+	char *argv[] = { "ama-t", "--jobs=0", NULL };
+	char **av = argv;
+	int ac = 2, jobs = -1;
+	struct ama_common c;
+	struct ama_option opts[] = {
+		AMA_OPT_JOBS('j', "jobs", &jobs),
+		AMA_OPT_END
+	};
+
+	cr_assert_eq(ama_parse_options(&ac, &av, opts, 0, &c, USAGE), 0);
+	cr_assert_eq(jobs, ama_online_cpus());
+	jobs = -1;
+	av = (char *[]){ "ama-t", NULL };
+	ac = 1;
+	cr_assert_eq(ama_parse_options(&ac, &av, opts, 0, &c, USAGE), 0);
+	cr_assert_eq(jobs, -1, "not given: the program's default stays");
+}
+
+Test(parse_jobs, zero_is_the_cores_and_1024_the_most)
+{
+	int n = -7;
+
+	cr_assert_eq(ama_parse_jobs("0", &n), 0);
+	cr_assert_eq(n, ama_online_cpus());
+	cr_assert_eq(ama_parse_jobs("1", &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(ama_parse_jobs("1024", &n), 0);
+	cr_assert_eq(n, 1024);
+	n = -7;
+	cr_assert_eq(ama_parse_jobs("1025", &n), -1);
+	cr_assert_eq(ama_parse_jobs("-1", &n), -1);
+	cr_assert_eq(ama_parse_jobs("", &n), -1);
+	cr_assert_eq(ama_parse_jobs("2x", &n), -1);
+	cr_assert_eq(ama_parse_jobs("99999999999", &n), -1);
+	cr_assert_eq(n, -7);
 }
 
 Test(options, in_order_stops_at_the_first_operand)
@@ -429,15 +482,15 @@ Test(options, bad_options_are_usage_errors_with_2)
 		{ ALL_COMMON, { "--jobs" }, "option '--jobs' needs a value" },
 		{ ALL_COMMON, { "--name" }, "option '--name' needs a value" },
 		{ ALL_COMMON, { "-j", "x" },
-		  "option '-j' wants a number, not 'x'" },
+		  "option '-j' wants 0 (one job a core) to 1024, not 'x'" },
 		{ ALL_COMMON, { "--jobs=-1" },
-		  "option '-j' wants a number, not '-1'" },
+		  "option '-j' wants 0 (one job a core) to 1024, not '-1'" },
 		{ ALL_COMMON, { "-j", "4x" },
-		  "option '-j' wants a number, not '4x'" },
+		  "option '-j' wants 0 (one job a core) to 1024, not '4x'" },
 		{ ALL_COMMON, { "-j", "" },
-		  "option '-j' wants a number, not ''" },
+		  "option '-j' wants 0 (one job a core) to 1024, not ''" },
 		{ ALL_COMMON, { "-j", "2147483648" },
-		  "option '-j' wants a number, not '2147483648'" },
+		  "option '-j' wants 0 (one job a core) to 1024, not '2147483648'" },
 		{ ALL_COMMON, { "--count", "many" },
 		  "option '--count' wants a number, not 'many'" },
 		{ ALL_COMMON, { "-n", "-3" },
