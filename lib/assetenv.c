@@ -89,24 +89,33 @@ void ama_asset_env_close(struct ama_asset_env *e)
 	memset(e, 0, sizeof(*e));
 }
 
+struct set {
+	const char *const (*kv)[3];
+	size_t n;
+};
+
+static int set_keys(struct ama_config *file, void *ctx)
+{
+	const struct set *w = ctx;
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		ama_config_put(file, w->kv[i][0], w->kv[i][1], w->kv[i][2]);
+	return 0;
+}
+
 int ama_asset_env_set(struct ama_asset_env *e, const char *const kv[][3],
 		      size_t n)
 {
-	struct ama_config *file = NULL;
+	struct set w = { kv, n };
 	size_t i;
-	int rc = ama_config_load_file(&file, ".ama/config");
+	int rc = ama_config_edit(".ama/config", set_keys, &w);
 
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < n; i++) {
-		ama_config_put(file, kv[i][0], kv[i][1], kv[i][2]);
+	for (i = 0; i < n; i++)
 		ama_config_put(e->cfg, kv[i][0], kv[i][1], kv[i][2]);
-	}
-	rc = ama_config_write(file, ".ama/config");
-	ama_config_free(file);
-	if (rc == 0)
-		rc = read_class_version(e, 0);
-	return rc;
+	return read_class_version(e, 0);
 }
 
 /* With nothing configured, the embedded default, pinned into the asset. */
