@@ -488,3 +488,83 @@ int ama_worktree_download(const struct ama_worktree_opts *o,
 	wt_release(&w);
 	return rc;
 }
+
+struct discard {
+	struct wt *w;
+	const struct ama_objlist *version;
+	const struct ama_pathspec *ps;
+};
+
+static int discard_judge(const struct ama_verify_result *r, void *ctx)
+{
+	struct discard *d = ctx;
+	const struct ama_index_entry *e = r->entry;
+	const struct ama_object *v;
+
+	if (!ama_pathspec_match(d->ps, e->path, e->path_len))
+		return 0;
+	v = ama_objlist_find(d->version, e->path, e->path_len);
+	if (e->state != AMA_STATE_COMMITTED && !v) {
+		add_object(&d->w->drop, e);
+		return 0;
+	}
+	if (v && (e->state != AMA_STATE_COMMITTED ||
+		  r->verdict == AMA_VERDICT_MODIFIED ||
+		  r->verdict == AMA_VERDICT_DELETED))
+		ama_objlist_add_object(&d->w->put, v);
+	return 0;
+}
+
+int ama_worktree_discard(const struct ama_worktree_opts *o,
+			 const struct ama_meta_version *at,
+			 const struct ama_pathspec *ps,
+			 struct ama_worktree_stats *stats)
+{
+	struct ama_objlist version = AMA_OBJLIST_INIT;
+	struct ama_worktree_opts forced = *o;
+	struct ama_verify_opts vo;
+	struct discard d;
+	struct wt w;
+	size_t i;
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&w, 0, sizeof(w));
+	forced.force = 1;	/* what is there is what is being discarded */
+	w.o = &forced;
+	w.st = stats;
+	ama_hasher_init(&w.h);
+	rc = ama_index_lock_and_load(&w.idx, ".ama/index");
+	if (rc == 0 && at)
+		rc = ama_meta_read_objects(o->meta, &version, at);
+	if (rc == 0) {
+		d.w = &w;
+		d.version = &version;
+		d.ps = ps;
+		memset(&vo, 0, sizeof(vo));
+		vo.jobs = ama_online_cpus();
+		vo.fn = discard_judge;
+		vo.ctx = &d;
+		rc = ama_verify_run(w.idx, &vo);
+	}
+	/* the version's paths the index lost (ama remove, not uploaded) */
+	for (i = 0; rc == 0 && i < version.n; i++)
+		if (ama_pathspec_match(ps, version.v[i].path,
+				       version.v[i].path_len) &&
+		    !ama_index_find(w.idx, version.v[i].path,
+				    version.v[i].path_len))
+			ama_objlist_add_object(&w.put, &version.v[i]);
+	if (rc == 0)
+		rc = ama_objlist_sort(&w.put);
+	for (i = 0; rc == 0 && i < w.put.n; i++)
+		o->report(o->ctx, w.put.v[i].path, "restored");
+	for (i = 0; rc == 0 && i < w.drop.n; i++)
+		o->report(o->ctx, w.drop.v[i].path, "no longer added (the file "
+			  "stays)");
+	if (rc == 0)
+		rc = carry_out(&w, NULL);
+	ama_index_free(w.idx);
+	ama_objlist_release(&version);
+	wt_release(&w);
+	return rc;
+}

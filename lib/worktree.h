@@ -84,4 +84,20 @@ int ama_worktree_download(const struct ama_worktree_opts *o,
 			  const struct ama_pathspec *ps,
 			  struct ama_worktree_stats *stats);
 
+/*
+ * Make the work tree hold version `at` (the asset's current one) again
+ * for the paths ps matches (NULL: all): a modified or deleted tracked
+ * file gets the version's content back (fetched when the cache lacks
+ * it), a path removed from the index and not uploaded comes back, and an
+ * entry added and not uploaded is dropped from the index when the
+ * version has no such path (its file stays on disk) or gets the
+ * version's content back when it has. Each path changed is told to
+ * o->report as "restored" or "no longer added (the file stays)". Returns
+ * as ama_worktree_update.
+ */
+int ama_worktree_discard(const struct ama_worktree_opts *o,
+			 const struct ama_meta_version *at,
+			 const struct ama_pathspec *ps,
+			 struct ama_worktree_stats *stats);
+
 #endif
