@@ -1,6 +1,7 @@
 /* manifest.c: object lists, the manifest text, and the checks hostile manifests must pass. */
 #include "auto-config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -470,6 +471,15 @@ int ama_objlist_parse(struct ama_objlist *out, const char *text, size_t len,
 		lineno++;
 	}
 	if (rc < 0) {
+		/* the path a check named goes into the message: the caller
+		 * names the manifest as the subject */
+		if (ama_error_path()) {
+			char named[512];
+
+			snprintf(named, sizeof(named), "%s",
+				 ama_quote_for_message(ama_error_path()));
+			ama_error_wrap(AMA_EINVAL, "%s", named);
+		}
 		ama_error_wrap(AMA_EINVAL, "line %lu", lineno);
 		ama_objlist_release(out);
 	}
