@@ -324,8 +324,9 @@ wait_for() {
 	done
 }
 
-# The test server ignores x-amz-copy-source-if-match: the ETag of the
-# copy, which S3 computes from the bytes, catches the swap.
+# The copy carries x-amz-copy-source-if-match of the ETag verified: the
+# store refuses a source replaced meanwhile (412), and the staged object is
+# judged again.
 test_expect_success 'an object swapped between its check and its copy is refused' '
 	echo nine >nine && echo NINE >evil9 &&
 	stage nine &&
@@ -345,8 +346,7 @@ test_expect_success 'an object swapped between its check and its copy is refused
 	cat >expect <<-EOF &&
 	HEAD $key 404
 	GET $key 404
-	PUT $key 200
-	DELETE $key 204
+	PUT $key 412
 	EOF
 	test_cmp expect actual &&
 	test_exit_code 1 ama-store-tool s3://remote/pub head "${key#/remote/pub/}"
