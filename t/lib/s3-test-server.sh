@@ -258,11 +258,13 @@ async function withKey(bucket, key, fn) {
 let tmpSeq = 0; // temporary names: pid and a count, unique in one data directory's server
 const tmpName = (file) => `${file}.s3ts-${process.pid}-${++tmpSeq}`;
 // fn() makes a file in file's folder, made first. A delete that found the folder empty
-// may remove it meanwhile (fn then fails with ENOENT): make it again.
+// may remove it meanwhile (the mkdir, or fn, then fails with ENOENT): make it again.
 async function inFolder(file, fn) {
   for (let i = 0; ; i++) {
-    await fs.promises.mkdir(path.dirname(file), { recursive: true });
-    try { return await fn(); } catch (e) { if (e.code !== 'ENOENT' || i >= 20) throw e; }
+    try {
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      return await fn();
+    } catch (e) { if (e.code !== 'ENOENT' || i >= 20) throw e; }
   }
 }
 async function writeWhole(file, data) {
