@@ -1,9 +1,13 @@
 /* exists.c: asking a bucket about many contents: a listing or HEADs, and the staging rule. */
 #include "auto-config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "error.h"
@@ -217,6 +221,20 @@ int ama_exists_lookup(struct ama_store *s, const char *prefix,
 	return list_then_head(s, prefix, q, n, o);
 }
 
+int ama_exists_published(const struct ama_exists_query *q,
+			 enum ama_store_kind kind, uint64_t size)
+{
+	char hex[AMA_MD5_HEXLEN + 1];
+
+	if (q->rc < 0 || !q->found || q->info.size != size)
+		return 0;
+	if (kind == AMA_STORE_FILE || q->info.multipart ||
+	    strchr(q->info.etag, '-'))
+		return 1;	/* the server reads it before it trusts it */
+	ama_md5_to_hex(hex, &q->md5);
+	return !strcmp(q->info.etag, hex);
+}
+
 enum ama_staged ama_exists_staged(const struct ama_exists_query *q,
 				  enum ama_store_kind kind, uint64_t size)
 {
@@ -226,14 +244,77 @@ enum ama_staged ama_exists_staged(const struct ama_exists_query *q,
 		return AMA_STAGED_NO;
 	if (kind == AMA_STORE_FILE)
 		return AMA_STAGED_YES;
+	if (q->info.multipart || strchr(q->info.etag, '-'))
+		return AMA_STAGED_PARTS;
 	ama_md5_to_hex(hex, &q->md5);
-	if (q->info.multipart || strchr(q->info.etag, '-')) {
-		if (q->listed && !q->info.meta_md5[0])
-			return AMA_STAGED_ASK;
-		return strcmp(q->info.meta_md5, hex) ? AMA_STAGED_NO :
-			AMA_STAGED_YES;
-	}
 	return strcmp(q->info.etag, hex) ? AMA_STAGED_NO : AMA_STAGED_YES;
+}
+
+int ama_exists_parts_etag(char out[80], const char *path, uint64_t size,
+			  uint64_t part_size, struct ama_md5 *whole)
+{
+	struct ama_hasher part, all;
+	struct ama_buf digests = AMA_BUF_INIT;
+	struct ama_md5 m;
+	uint64_t done = 0, in_part = 0;
+	unsigned long parts = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return ama_error_setp_errno(AMA_EIO, path, "cannot open");
+	if (part_size == 0)
+		part_size = size ? size : 1;
+	ama_hasher_init(&part);
+	ama_hasher_init(&all);
+	ama_hasher_start(&part);
+	ama_hasher_start(&all);
+	for (;;) {
+		uint64_t want = part_size - in_part;
+		ssize_t n = read(fd, part.buf, want < part.bufsize ?
+				 (size_t)want : part.bufsize);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = ama_error_setp_errno(AMA_EIO, path, "cannot read");
+			break;
+		}
+		if (n == 0)
+			break;
+		if (done + (uint64_t)n > size) {
+			done = size + 1;	/* longer than size */
+			break;
+		}
+		ama_hasher_update(&part, part.buf, (size_t)n);
+		ama_hasher_update(&all, part.buf, (size_t)n);
+		done += (uint64_t)n;
+		in_part += (uint64_t)n;
+		if (in_part == part_size || done == size) {
+			ama_hasher_finish(&part, &m);
+			ama_buf_add(&digests, m.d, sizeof(m.d));
+			parts++;
+			in_part = 0;
+			ama_hasher_start(&part);
+		}
+	}
+	if (rc == 0 && done != size)
+		rc = ama_error_setp(AMA_ECHANGED, path, "changed: not %"
+				    PRIu64 " bytes", size);
+	if (rc == 0) {
+		char hex[AMA_MD5_HEXLEN + 1];
+
+		ama_md5_buffer(&m, digests.s, digests.len);
+		ama_md5_to_hex(hex, &m);
+		snprintf(out, 80, "%s-%lu", hex, parts);
+		ama_hasher_finish(&all, &m);
+		if (whole)
+			*whole = m;
+	}
+	close(fd);
+	ama_hasher_release(&part);
+	ama_hasher_release(&all);
+	ama_buf_release(&digests);
+	return rc;
 }
 
 /* --- remote, then staging --- */
@@ -257,12 +338,6 @@ void ama_exists_content_release(struct ama_exists_content *c)
 static int unanswered(const struct ama_exists_content *c)
 {
 	return c->where == AMA_WHERE_UNKNOWN && !c->error;
-}
-
-/* Unanswered, and a listing found it multipart: ask for its record. */
-static int to_head(const struct ama_exists_content *c)
-{
-	return unanswered(c) && c->q.found;
 }
 
 /* Ask s about the contents want() picks, under prefix. */
@@ -296,40 +371,51 @@ static void unknown(struct ama_exists_content *c, const char *why)
 	c->error = ama_strdup(why ? why : "failed");
 }
 
-/* Published content is trusted, but the size must agree. */
-static void judge_remote(struct ama_exists_content *v, size_t n)
+/* What remote said: published, or to be asked of staging. */
+static void judge_remote(struct ama_exists_content *v, size_t n,
+			 enum ama_store_kind kind)
 {
-	struct ama_buf b = AMA_BUF_INIT;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		struct ama_exists_content *c = &v[i];
 
-		if (c->q.rc < 0) {
+		if (c->q.rc < 0)
 			unknown(c, c->q.error);
-		} else if (c->q.found && c->q.info.size != c->size) {
-			ama_buf_reset(&b);
-			ama_buf_addf(&b, "the remote bucket holds this MD5 "
-				     "with %" PRIu64 " bytes, not %" PRIu64,
-				     c->q.info.size, c->size);
-			unknown(c, b.s);
-		} else if (c->q.found) {
+		else if (ama_exists_published(&c->q, kind, c->size))
 			c->where = AMA_WHERE_REMOTE;
-		}
 		ama_exists_query_release(&c->q);
 	}
-	ama_buf_release(&b);
 }
 
 /*
- * Judge what staging said; returns whether some are to be asked again
- * with a HEAD (not when final: a HEAD's answer is the last word).
+ * Is c's object staged in parts the content? Its ETag must be the one
+ * c->path's bytes make in the parts this store would send them in, and
+ * those bytes be c. A file that cannot be read, or is no longer c, says
+ * no: the upload that follows names what is wrong with it.
  */
-static int judge_staging(struct ama_exists_content *v, size_t n,
-			 enum ama_store_kind kind, int final)
+static int parts_match(struct ama_store *staging,
+		       const struct ama_exists_content *c)
+{
+	char etag[80];
+	struct ama_md5 whole;
+
+	if (!c->path)
+		return 0;
+	if (ama_exists_parts_etag(etag, c->path, c->size,
+				  ama_store_part_size(staging, c->size),
+				  &whole) < 0) {
+		ama_error_clear();
+		return 0;
+	}
+	return ama_md5_equal(&whole, &c->md5) && !strcmp(etag, c->q.info.etag);
+}
+
+/* What staging said: staged, or missing. */
+static void judge_staging(struct ama_exists_content *v, size_t n,
+			  struct ama_store *staging)
 {
 	size_t i;
-	int again = 0;
 
 	for (i = 0; i < n; i++) {
 		struct ama_exists_content *c = &v[i];
@@ -341,15 +427,14 @@ static int judge_staging(struct ama_exists_content *v, size_t n,
 			unknown(c, c->q.error);
 			continue;
 		}
-		st = ama_exists_staged(&c->q, kind, c->size);
-		if (st == AMA_STAGED_ASK && !final) {
-			again = 1;
-			continue;
-		}
+		st = ama_exists_staged(&c->q, ama_store_kind(staging),
+				       c->size);
+		if (st == AMA_STAGED_PARTS)
+			st = parts_match(staging, c) ? AMA_STAGED_YES :
+				AMA_STAGED_NO;
 		c->where = st == AMA_STAGED_YES ? AMA_WHERE_STAGING :
 			AMA_WHERE_MISSING;
 	}
-	return again;
 }
 
 int ama_exists_where(struct ama_store *remote, struct ama_store *staging,
@@ -367,16 +452,13 @@ int ama_exists_where(struct ama_store *remote, struct ama_store *staging,
 	ama_buf_addf(&prefix, "%s/contents/", top_hash);
 	rc = ask(remote, prefix.s, v, n, unanswered, o->mode, o);
 	if (rc == 0) {
-		judge_remote(v, n);
+		judge_remote(v, n, ama_store_kind(remote));
 		ama_buf_reset(&prefix);
 		ama_buf_addf(&prefix, "%s/", top_hash);
 		rc = ask(staging, prefix.s, v, n, unanswered, o->mode, o);
 	}
-	if (rc == 0 && judge_staging(v, n, ama_store_kind(staging), 0))
-		rc = ask(staging, prefix.s, v, n, to_head, AMA_EXISTS_HEAD,
-			 o);
 	if (rc == 0)
-		judge_staging(v, n, ama_store_kind(staging), 1);
+		judge_staging(v, n, staging);
 	ama_buf_release(&prefix);
 	return rc;
 }

@@ -96,6 +96,11 @@ const char *ama_where_name(enum ama_where w);
 struct ama_exists_content {
 	struct ama_md5 md5;	/* in */
 	uint64_t size;		/* in */
+	/*
+	 * in: a local file that holds the content (NULL: none), for an
+	 * object staged in parts: its ETag must be the one these bytes make
+	 */
+	const char *path;
 	enum ama_where where;	/* out */
 	char *error;		/* out: UNKNOWN: the reason (owned) */
 	struct ama_exists_query q;	/* the lookup's */
@@ -103,11 +108,13 @@ struct ama_exists_content {
 
 /*
  * Where are the n contents v (sorted by MD5, no two alike)? In remote
- * when remote holds <top_hash>/contents/<md5> with that size (another
- * size is UNKNOWN, an error); else in staging when staging holds
- * <top_hash>/<md5> and ama_exists_staged() says yes, after a HEAD for
- * those it asks about; else missing. Each bucket is asked with
- * ama_exists_lookup(), AUTO; o counts the requests. A content whose
+ * when ama_exists_published() says remote holds <top_hash>/contents/<md5>;
+ * else in staging when staging holds <top_hash>/<md5> and
+ * ama_exists_staged() says yes (for AMA_STAGED_PARTS, when the object's
+ * ETag is the one v->path's bytes make in the parts the staging store
+ * would send them in: ama_exists_parts_etag()); else missing, to be sent
+ * (whatever is under the key is then overwritten). Each bucket is asked
+ * with ama_exists_lookup(), AUTO; o counts the requests. A content whose
  * question failed is UNKNOWN with the reason. Returns 0, or the exit-2
  * error that stopped the lookups (its reason set).
  */
@@ -116,29 +123,56 @@ int ama_exists_where(struct ama_store *remote, struct ama_store *staging,
 		     size_t n, struct ama_exists_opts *o);
 void ama_exists_content_release(struct ama_exists_content *c);
 
+/*
+ * The remote rule for an answered question about content md5 of size
+ * bytes: does remote hold it? Only an object whose bytes are known to be
+ * the content counts. A single-part object's ETag is the MD5 the store
+ * computed of its bytes: it must be md5 (another ETag, or another size:
+ * not the content, whoever put it there; the server overwrites it from
+ * verified staging). An object of that size whose ETag cannot tell (made
+ * in parts by the server's copy of a content above the copy limit, or on
+ * a file:// store, which keeps no ETag) counts by its size: the server
+ * reads and hashes it before a version references it, and refuses the
+ * commit ("missing") if it is not the content.
+ */
+int ama_exists_published(const struct ama_exists_query *q,
+			 enum ama_store_kind kind, uint64_t size);
+
 /* Does an object in the staging bucket hold the content? */
 enum ama_staged {
-	AMA_STAGED_NO,		/* absent, another size, or an ETag or an
-				 * uploader's record that names another MD5 */
+	AMA_STAGED_NO,		/* absent, another size, or an ETag that
+				 * names other bytes */
 	AMA_STAGED_YES,
-	AMA_STAGED_ASK,		/* multipart and only listed: HEAD it */
+	AMA_STAGED_PARTS,	/* sent in parts: only an ETag the local
+				 * bytes make (ama_exists_parts_etag) is it */
 };
 
 /*
  * The staging rule for an answered question about content md5 of size
- * bytes. The size must match, and the MD5 be confirmed: a single-part
- * object's ETag must be the MD5 (the store computed it, and checked the
- * Content-MD5 of the PUT). A multipart ETag is never trusted (on AWS it is
- * the MD5 of the parts' MD5s and "-N"): the uploader's record
- * (x-amz-meta-ama-md5, which lib/store.h writes when it starts the upload
- * and whose parts it sends with their own Content-MD5 after hashing the
- * whole) must name md5, and the server's proof comes later. A listed
- * object whose ETag has "-N" has no record in the listing: ASK. On a
- * file:// store, which keeps no ETag and moves an object under its key
- * only after checking its MD5, the size decides; the server rehashes.
+ * bytes. The size must match, and the bytes be vouched for by the store,
+ * never by what the uploader wrote beside them (x-amz-meta-ama-md5: anyone
+ * with the staging key can write any). A single-part object's ETag must
+ * be the MD5 (the store computed it, and checked the Content-MD5 of the
+ * PUT). An object sent in parts has the ETag S3 computed from the parts
+ * it received, the MD5 of their MD5s and "-N": PARTS, the caller compares
+ * it with the one its own file makes. On a file:// store, which keeps no
+ * ETag and moves an object under its key only after checking its MD5,
+ * the size decides; the server rehashes, and `ama upload` sends again
+ * what it refuses.
  */
 enum ama_staged ama_exists_staged(const struct ama_exists_query *q,
 				  enum ama_store_kind kind,
 				  uint64_t size);
+
+/*
+ * The ETag S3 gives an object of the size bytes of the file at path sent
+ * in parts of part_size bytes (the last one shorter): the MD5 of the
+ * parts' binary MD5s in hex, "-" and the number of parts, into out. whole
+ * (may be NULL) gets the MD5 of the whole file. Reads the file once.
+ * Returns 0, AMA_ECHANGED (the file does not have size bytes), or
+ * AMA_EIO (it cannot be read; the path is the error's subject).
+ */
+int ama_exists_parts_etag(char out[80], const char *path, uint64_t size,
+			  uint64_t part_size, struct ama_md5 *whole);
 
 #endif

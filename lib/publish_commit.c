@@ -29,7 +29,9 @@ struct content {
 	struct ama_md5 md5;
 	uint64_t size;
 	char hex[AMA_MD5_HEXLEN + 1];
-	int in_remote;		/* remote has it, with this size */
+	int in_remote;		/* remote holds its bytes (judge_remote) */
+	int remote_unsure;	/* remote holds an object of its size whose
+				 * ETag cannot tell: read and hash it */
 	int in_staging;		/* staging has it: info */
 	int verified;		/* info.etag names bytes with this MD5 */
 	int copied;
@@ -50,6 +52,7 @@ struct commit {
 	size_t next;
 	int rc;
 	char err[1024];
+	char err_path[4096];	/* its subject, or "" */
 };
 
 static int pair_cmp(const struct ama_md5 *m1, uint64_t s1,
@@ -163,11 +166,13 @@ static void fail(struct commit *cm, int rc)
 	if (!cm->rc) {
 		cm->rc = rc;
 		snprintf(cm->err, sizeof(cm->err), "%s", ama_error_msg());
+		snprintf(cm->err_path, sizeof(cm->err_path), "%s",
+			 ama_error_path() ? ama_error_path() : "");
 	}
 	pthread_mutex_unlock(&cm->mu);
 }
 
-/* The hard error, set on this thread, or 0. */
+/* The hard error, set on this thread (with its subject), or 0. */
 static int failure(struct commit *cm)
 {
 	int rc;
@@ -175,10 +180,34 @@ static int failure(struct commit *cm)
 	pthread_mutex_lock(&cm->mu);
 	rc = cm->rc;
 	pthread_mutex_unlock(&cm->mu);
+	if (rc && cm->err_path[0])
+		return ama_error_setp(rc, cm->err_path, "%s", cm->err);
 	return rc ? ama_error_set(rc, "%s", cm->err) : 0;
 }
 
 /* ---- commits: lookups, many at once ---- */
+
+/*
+ * What remote's answer (a HEAD, or a listing's entry) about c's key says:
+ * c is in remote only when the object's bytes are known to be c. A
+ * single-part object's ETag is the MD5 S3 computed of its bytes: equal,
+ * it is c; another, it is not (whoever put it there, it is never
+ * trusted: the copy from verified staging overwrites it). An object of
+ * c's size whose ETag cannot tell (a copy made in parts, an ETag that is
+ * no MD5, a file:// store) is read and hashed (remote_unsure). Another
+ * size is not c.
+ */
+static void judge_remote(struct content *c, const struct ama_store_info *i)
+{
+	c->in_remote = 0;
+	c->remote_unsure = 0;
+	if (i->size != c->size)
+		return;
+	if (i->etag_is_md5 && !i->multipart)
+		c->in_remote = !strcmp(i->etag, c->hex);
+	else
+		c->remote_unsure = 1;
+}
 
 struct heads {
 	struct commit *cm;
@@ -192,7 +221,7 @@ static void head_done(void *ctx, const struct ama_store_result *r)
 	char msg[1024];
 
 	if (r->rc == 0 && h->remote) {
-		c->in_remote = r->info.size == c->size;
+		judge_remote(c, &r->info);
 	} else if (r->rc == 0) {
 		c->in_staging = 1;
 		c->info = r->info;
@@ -268,8 +297,7 @@ static int list_remote(struct commit *cm, struct content **v, size_t n,
 			while (i < n && (c = strcmp(v[i]->hex, md5)) < 0)
 				i++;
 			if (i < n && c == 0) {
-				v[i]->in_remote = page.entries[e].info.size ==
-					v[i]->size;
+				judge_remote(v[i], &page.entries[e].info);
 				i++;
 			}
 		}
@@ -389,6 +417,64 @@ static int hash_sink(void *ctx, const void *data, size_t n)
 }
 
 /*
+ * Read key of st and hash it: *same says whether its bytes are c's (its
+ * size and MD5); info (may be NULL) gets the object's info. Returns 0,
+ * AMA_ENOTFOUND, or another error (set, the key's URL its subject).
+ */
+static int hash_object(struct ama_store *st, const char *key,
+		       const struct content *c, int *same,
+		       struct ama_store_info *info)
+{
+	struct hash_sink hs;
+	struct ama_md5 got;
+	int rc;
+
+	ama_hasher_init(&hs.h);
+	hs.n = 0;
+	ama_hasher_start(&hs.h);
+	rc = ama_store_get(st, key, 0, AMA_STORE_TO_END, hash_sink, &hs,
+			   info);
+	ama_hasher_finish(&hs.h, &got);
+	ama_hasher_release(&hs.h);
+	*same = rc == 0 && hs.n == c->size && ama_md5_equal(&got, &c->md5);
+	if (rc < 0 && rc != AMA_ENOTFOUND)
+		rc = ama_pub_store_fail(rc, st, key);
+	return rc;
+}
+
+/* Remote's object of c's size whose ETag cannot tell: is it c? Read it. */
+static int hash_remote(struct commit *cm, struct session *s,
+		       struct content *c)
+{
+	struct ama_buf key = AMA_BUF_INIT;
+	int same = 0, rc;
+
+	remote_key(&key, cm, c);
+	rc = hash_object(s->remote, key.s, c, &same, NULL);
+	c->remote_unsure = 0;
+	c->in_remote = rc == 0 && same;
+	if (rc == AMA_ENOTFOUND)
+		rc = 0;
+	ama_buf_release(&key);
+	return rc;
+}
+
+/* Read and hash, many at once, what remote holds of c's unsure of. */
+static int settle_remote(struct commit *cm)
+{
+	struct content **v = ama_calloc(cm->n ? cm->n : 1, sizeof(*v));
+	size_t i, k = 0;
+	int rc;
+
+	for (i = 0; i < cm->n; i++)
+		if (cm->c[i].remote_unsure)
+			v[k++] = &cm->c[i];
+	rc = run_tasks(cm, hash_remote, v, k);
+	free(v);
+	return rc;
+}
+
+/*
  * Read the staged object and hash it. The ETag it had while it was read
  * must be the one its HEAD showed (else it was replaced meanwhile: read
  * again); that ETag is then the verified one.
@@ -465,16 +551,76 @@ static int recheck_remote(struct commit *cm, struct session *s,
 
 	remote_key(&key, cm, c);
 	rc = ama_store_head(s->remote, key.s, &info);
-	if (rc == 0 && info.size == c->size)
-		c->in_remote = 1;
-	else if (rc == 0 || rc == AMA_ENOTFOUND)
-		c->problem = "missing";
-	if (rc == AMA_ENOTFOUND)
+	if (rc == 0) {
+		judge_remote(c, &info);
+		if (c->remote_unsure)
+			rc = hash_remote(cm, s, c);
+	} else if (rc == AMA_ENOTFOUND) {
 		rc = 0;
-	else if (rc < 0)
+	} else {
 		rc = ama_pub_store_fail(rc, s->remote, key.s);
+	}
+	if (rc == 0 && !c->in_remote)
+		c->problem = "missing";
 	ama_buf_release(&key);
 	return rc;
+}
+
+/*
+ * The copy under key holds other bytes than c (the store ignored the
+ * copy's If-Match and the staged object was replaced meanwhile): take it
+ * back, unless what is there now is c (another commit's copy landed
+ * since). Never trusted whatever happens (judge_remote), but left there
+ * it is garbage under a content's key: a delete that fails is the
+ * commit's failure, reported with the key, and the next commit of c
+ * overwrites the object from verified staging. Returns 0 (taken back),
+ * 1 (c is there now), or the error.
+ */
+static int take_back(struct session *s, struct content *c, const char *key)
+{
+	struct ama_store_info info;
+	char msg[1024];
+	int rc = ama_store_head(s->remote, key, &info);
+
+	if (rc == 0 && info.size == c->size && info.etag_is_md5 &&
+	    !info.multipart && !strcmp(info.etag, c->hex))
+		return 1;
+	if (rc < 0 && rc != AMA_ENOTFOUND)
+		return ama_pub_store_fail(rc, s->remote, key);
+	if (rc == AMA_ENOTFOUND)
+		return 0;
+	rc = ama_store_delete(s->remote, key);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "%s", ama_error_msg());
+		ama_error_set(rc, "a copy of other bytes than %s is there and "
+			      "could not be deleted: %s", c->hex, msg);
+		return ama_pub_store_fail(rc, s->remote, key);
+	}
+	return 0;
+}
+
+/*
+ * Is the copy just made under key c? On S3 the ETag of a copy made in one
+ * request is the MD5 of its bytes (computed by S3; on file://, by the
+ * copy); a copy made in parts, or an ETag that is no MD5, is read and
+ * hashed. Returns 0 (c is there), 1 (it was not: taken back), or an error.
+ */
+static int check_copy(struct session *s, struct content *c, const char *key,
+		      const struct ama_store_info *got)
+{
+	int same = 0, rc;
+
+	if (got->etag_is_md5 && !got->multipart) {
+		same = !strcmp(got->etag, c->hex);
+	} else {
+		rc = hash_object(s->remote, key, c, &same, NULL);
+		if (rc < 0 && rc != AMA_ENOTFOUND)
+			return rc;
+	}
+	if (same)
+		return 0;
+	rc = take_back(s, c, key);
+	return rc == 1 ? 0 : rc < 0 ? rc : 1;
 }
 
 /*
@@ -535,21 +681,16 @@ static int copy_one(struct commit *cm, struct session *s, struct content *c)
 			rc = ama_pub_store_fail(rc, s->remote, rkey.s);
 			break;
 		}
-		if (!cm->file && got.etag_is_md5 && !got.multipart &&
-		    strcmp(got.etag, c->hex)) {
-			/*
-			 * S3 computed the copy's MD5, and it is not ours:
-			 * the store ignored If-Match and the object was
-			 * replaced. Take the copy back.
-			 */
-			rc = ama_store_delete(s->remote, rkey.s);
-			if (rc < 0)
-				rc = ama_pub_store_fail(rc, s->remote, rkey.s);
-			c->verified = 0;
-			continue;
+		/* nothing references the copy before it is known to be c */
+		rc = check_copy(s, c, rkey.s, &got);
+		if (rc < 0)
+			break;
+		if (rc == 0) {
+			c->copied = 1;
+			break;
 		}
-		c->copied = 1;
-		break;
+		rc = 0;
+		c->verified = 0;	/* replaced: verify it again */
 	}
 	if (rc == 0 && !c->copied && !c->in_remote && !c->problem)
 		c->problem = "checksum";	/* it keeps changing */
@@ -600,6 +741,8 @@ static int verify_and_copy(struct commit *cm, struct ama_commit_result *out)
 	for (i = 0; i < cm->n; i++)
 		v[i] = &cm->c[i];
 	rc = find_in_remote(cm, v, cm->n);
+	if (rc == 0)
+		rc = settle_remote(cm);
 	/* the rest must be staged */
 	for (i = k = 0; i < cm->n && rc == 0; i++)
 		if (!cm->c[i].in_remote)
@@ -612,6 +755,8 @@ static int verify_and_copy(struct commit *cm, struct ama_commit_result *out)
 			v[k++] = &cm->c[i];
 	if (rc == 0)
 		rc = head_each(cm, 1, v, k);
+	if (rc == 0)
+		rc = settle_remote(cm);
 	for (i = 0; i < k && rc == 0; i++)
 		if (!v[i]->in_remote)
 			v[i]->problem = "missing";

@@ -195,6 +195,15 @@ int ama_store_put(struct ama_store *s, const struct ama_store_put *p,
 		  struct ama_store_info *info);
 
 /*
+ * The size of the parts ama_store_put() sends a file of size bytes in on
+ * s, when it goes in parts: [transfer] part-size, at least S3's smallest
+ * (5 MiB), and large enough that 10,000 parts hold it. What S3 names such
+ * an object by (its ETag: the MD5 of the parts' MD5s, "-N") follows from
+ * it and the bytes.
+ */
+uint64_t ama_store_part_size(struct ama_store *s, uint64_t size);
+
+/*
  * Server-side copy of src_key in src (same kind of store; for s3, the same
  * endpoint) to dst_key in dst. if_match (may be NULL): copy only if the
  * source's ETag is this one (x-amz-copy-source-if-match), else

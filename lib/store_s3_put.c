@@ -464,17 +464,24 @@ static void init_done(struct req *r)
 	}
 }
 
+uint64_t ama_store_part_size(struct ama_store *s, uint64_t size)
+{
+	uint64_t part = s->tuning.part_size;
+
+	if (part < (5u << 20))
+		part = 5u << 20;	/* S3's smallest part */
+	if ((size + part - 1) / part > 10000)
+		part = (size + 9999) / 10000;
+	return part;
+}
+
 static void put_multipart(struct put_job *j)
 {
 	struct ama_s3_query q = { .n = 0 };
 	char hex[AMA_MD5_HEXLEN + 1];
 	struct req *r;
 
-	j->part_size = j->s3->store->tuning.part_size;
-	if (j->part_size < (5u << 20))
-		j->part_size = 5u << 20;	/* S3's smallest part */
-	if ((j->size + j->part_size - 1) / j->part_size > 10000)
-		j->part_size = (j->size + 9999) / 10000;
+	j->part_size = ama_store_part_size(j->s3->store, j->size);
 	ama_s3_query_add(&q, "uploads", NULL);
 	r = ama_s3_req_new(j->s3, "POST", j->key, &q);
 	ama_s3_req_body_mem(r, "", 0);

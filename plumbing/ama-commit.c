@@ -17,12 +17,14 @@
 #include "wire.h"
 
 static const char usage_str[] =
-	"ama-commit [-z] [-m <message>] [--parent=<version> | --no-parent]";
+	"ama-commit [-z] [-m <message>] [--parent=<version> | --no-parent] "
+	"[--print-refused]";
 
 struct opts {
 	struct ama_common c;
 	const char *message, *parent;
 	int no_parent;
+	int print_refused;	/* a refusal prints the objects refused */
 };
 
 /* What the asset's .ama/config says of it. */
@@ -81,9 +83,15 @@ static int load_asset(struct asset *as)
 	return 0;
 }
 
-/* "ama-commit: PATH: why" for each "<reason> TAB path" line. */
-static void print_problems(const struct ama_buf *problems)
+/*
+ * "ama-commit: PATH: why" for each "<reason> TAB path" line; with refused
+ * (may be NULL), each path's object as a record on it, as it came in.
+ */
+static void print_problems(const struct ama_buf *problems,
+			   const struct ama_objlist *objects,
+			   struct ama_writer *refused)
 {
+	struct ama_buf f = AMA_BUF_INIT;
 	const char *s = ama_buf_str(problems), *end = s + problems->len;
 	struct ama_buf path = AMA_BUF_INIT;
 
@@ -91,6 +99,7 @@ static void print_problems(const struct ama_buf *problems)
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *le = nl ? nl : end;
 		const char *tab = memchr(s, '\t', (size_t)(le - s));
+		const struct ama_object *o;
 		size_t rlen;
 		const char *why;
 
@@ -120,9 +129,17 @@ static void print_problems(const struct ama_buf *problems)
 			ama_msg_path(ama_buf_str(&path), "%s", why);
 		else
 			ama_msg_path(ama_buf_str(&path), "%.*s", (int)rlen, s);
+		o = refused ? ama_objlist_find(objects, ama_buf_str(&path),
+					       path.len) : NULL;
+		if (o) {
+			ama_buf_reset(&f);
+			ama_object_format_fields(&f, &o->md5, o->size);
+			ama_record_write(refused, f.s, o->path, o->path_len);
+		}
 		s = nl ? nl + 1 : end;
 	}
 	ama_buf_release(&path);
+	ama_buf_release(&f);
 }
 
 static int commit(struct opts *o, struct asset *as,
@@ -157,7 +174,8 @@ static int commit(struct opts *o, struct asset *as,
 	if (rc < 0) {
 		/* refused or bad objects: the answer is no; the rest is setup */
 		status = rc == AMA_EREMOTE || rc == AMA_EINVAL ? 1 : 2;
-		print_problems(&res.problems);
+		print_problems(&res.problems, objects,
+			       o->print_refused ? &o->c.out : NULL);
 		ama_report(NULL);
 		ama_commit_result_release(&res);
 		return status;
@@ -178,6 +196,7 @@ int main(int argc, char **argv)
 		AMA_OPT_STRING('m', "message", &o.message),
 		AMA_OPT_STRING(0, "parent", &o.parent),
 		AMA_OPT_FLAG(0, "no-parent", &o.no_parent),
+		AMA_OPT_FLAG(0, "print-refused", &o.print_refused),
 		AMA_OPT_END,
 	};
 	struct asset as;

@@ -25,6 +25,7 @@ struct ex {
 	const char *remote_url, *staging_url, *top_hash;
 	int jobs, missing, stats;
 	struct ama_config *cfg;
+	char *root;			/* the asset's folder */
 	struct ama_store *remote, *staging;
 	struct ama_objlist in;		/* the records, in input order */
 	struct ama_buf fields;		/* their fields, NUL after each */
@@ -70,6 +71,15 @@ static int cmp_record(const void *a, const void *b, void *arg)
 	return c ? c : (i > j) - (i < j);
 }
 
+/* A path of the input (relative to the asset root) as one to open. */
+static const char *join_root(const struct ex *x, const char *path)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+
+	ama_buf_addf(&b, "%s/%s", x->root, path);
+	return ama_buf_detach(&b);
+}
+
 /* One content per MD5 (the first record's size), sorted by MD5. */
 static void gather(struct ex *x)
 {
@@ -86,6 +96,8 @@ static void gather(struct ex *x)
 		if (!x->n || !ama_md5_equal(&x->v[x->n - 1].md5, &o->md5)) {
 			x->v[x->n].md5 = o->md5;
 			x->v[x->n].size = o->size;
+			/* its bytes, should staging hold it in parts */
+			x->v[x->n].path = join_root(x, o->path);
 			x->n++;
 		}
 		x->content_of[order[i]] = x->n - 1;
@@ -174,6 +186,8 @@ static int setup(struct ex *x)
 	if (rc == 0)
 		rc = open_store(x, &x->staging, x->staging_url, "staging");
 	ama_buf_release(&b);
+	x->root = a.root;
+	a.root = NULL;
 	ama_asset_release(&a);
 	return rc;
 }
@@ -241,8 +255,11 @@ int main(int argc, char **argv)
 		}
 	}
 	status = ama_finish(&x.c, status);
-	for (i = 0; i < x.n; i++)
+	for (i = 0; i < x.n; i++) {
 		ama_exists_content_release(&x.v[i]);
+		free((char *)x.v[i].path);
+	}
+	free(x.root);
 	free(x.v);
 	free(x.field_at);
 	free(x.content_of);

@@ -219,22 +219,15 @@ static int mark(struct ama_buf *records, const char *state)
 }
 
 /*
- * The seed's flow past the check: list the entries into objects, drop
- * what remote or staging holds, mark the rest staging, send it and mark
- * what the store confirmed staged. The index is not locked while the
- * content travels (ama-update-index holds the lock for its whole run), so
- * an upload killed then leaves no stale lock to stop the next one.
+ * Mark the records staging, send them (overwriting whatever staging holds
+ * under their keys) and mark what the store confirmed staged.
  */
-static int stage(struct upload *u, struct ama_buf *objects)
+static int send_records(struct upload *u, struct ama_buf *records)
 {
 	char jobs[32];
-	const char *ls[] = { "ama-ls-files", "-z", NULL };
-	const char *exists[] = { "ama-exists", "-z", "--missing", NULL };
 	const char *put[6] = { "ama-stage-put", "-z" };
-	struct ama_command one[1] = { { ls, 0, 0 } };
-	struct ama_command check[1] = { { exists, 0, 0 } };
 	struct ama_command send[1] = { { put, 0, 0 } };
-	struct ama_buf missing = AMA_BUF_INIT, staged = AMA_BUF_INIT;
+	struct ama_buf staged = AMA_BUF_INIT;
 	size_t k = 2;
 	int rc;
 
@@ -248,14 +241,9 @@ static int stage(struct upload *u, struct ama_buf *objects)
 		put[k++] = jobs;
 	}
 	put[k] = NULL;
-	/* one listing feeds the lookup, the commit and the final marking */
-	rc = run(one, 1, NULL, objects);
-	if (rc == 0)
-		rc = run(check, 1, objects, &missing);
-	if (rc == 0 && missing.len)
-		rc = mark(&missing, "--state=staging");
-	if (rc == 0 && missing.len) {
-		rc = run(send, 1, &missing, &staged);
+	rc = mark(records, "--state=staging");
+	if (rc == 0) {
+		rc = run(send, 1, records, &staged);
 		/* what was confirmed is staged, whatever failed beside it */
 		if (staged.len) {
 			int st = mark(&staged, "--state=staged");
@@ -263,23 +251,66 @@ static int stage(struct upload *u, struct ama_buf *objects)
 			rc = rc ? rc : st;
 		}
 	}
-	ama_buf_release(&missing);
 	ama_buf_release(&staged);
 	return rc;
 }
 
 /*
+ * The seed's flow past the check: list the entries into objects, drop
+ * what remote or staging holds, send the rest. The index is not locked
+ * while the content travels (ama-update-index holds the lock for its
+ * whole run), so an upload killed then leaves no stale lock to stop the
+ * next one.
+ */
+static int stage(struct upload *u, struct ama_buf *objects)
+{
+	const char *ls[] = { "ama-ls-files", "-z", NULL };
+	const char *exists[] = { "ama-exists", "-z", "--missing", NULL };
+	struct ama_command one[1] = { { ls, 0, 0 } };
+	struct ama_command check[1] = { { exists, 0, 0 } };
+	struct ama_buf missing = AMA_BUF_INIT;
+	int rc;
+
+	/* one listing feeds the lookup, the commit and the final marking */
+	rc = run(one, 1, NULL, objects);
+	if (rc == 0)
+		rc = run(check, 1, objects, &missing);
+	if (rc == 0 && missing.len)
+		rc = send_records(u, &missing);
+	ama_buf_release(&missing);
+	return rc;
+}
+
+/*
  * Publish the listed objects; version gets what ama-commit printed. The
- * entries become committed.
+ * entries become committed. What the server refused to publish (staged
+ * bytes that are not the content: replaced by someone with the staging
+ * key, or the lookup trusted what the server does not) is sent again,
+ * overwriting it, and the commit asked once more; a second refusal is
+ * the answer.
  */
 static int commit(struct upload *u, struct ama_buf *objects,
 		  struct ama_buf *version)
 {
-	const char *argv[] = { "ama-commit", "-z", "-m",
+	const char *argv[] = { "ama-commit", "-z", "--print-refused", "-m",
 			       u->message ? u->message : "", NULL };
 	struct ama_command one[1] = { { argv, 0, 0 } };
 	int rc = run(one, 1, objects, version);
 
+	if (rc == 1 && version->len) {
+		size_t i, n = 0;
+
+		for (i = 0; i < version->len; i++)
+			n += version->s[i] == '\0';
+		ama_msg("sending the %zu refused object%s again", n,
+			n == 1 ? "" : "s");
+		rc = send_records(u, version);
+		ama_buf_reset(version);
+		if (rc == 0)
+			rc = run(one, 1, objects, version);
+		if (rc == 1)
+			ama_buf_reset(version);	/* refused again: the records */
+	}
 	while (version->len && version->s[version->len - 1] == '\n')
 		ama_buf_truncate(version, version->len - 1);
 	if (rc == 0 && !version->len) {

@@ -6,10 +6,11 @@ PATH="$AMA_BUILD_DIR/t/helper:$PATH"
 S=s3://staging/pre
 
 # the line "put" and "head" print: size etag md5|other single|multipart meta TAB key
-info_line() { # file key [multipart]
+# (a multipart object's ETag is AWS's: the MD5 of its parts' MD5s, "-N")
+info_line() { # file key [multipart part-size]
 	if test "$3" = multipart; then
-		printf '%s %s md5 multipart %s\t%s\n' "$(wc -c <"$1" | tr -d " ")" \
-			"$(md5_of "$1")" "$(md5_of "$1")" "$2"
+		printf '%s %s other multipart %s\t%s\n' "$(wc -c <"$1" | tr -d " ")" \
+			"$(mp_etag "$1" "$4")" "$(md5_of "$1")" "$2"
 	else
 		printf '%s %s md5 single -\t%s\n' "$(wc -c <"$1" | tr -d " ")" \
 			"$(md5_of "$1")" "$2"
@@ -65,7 +66,7 @@ test_expect_success 'setup: a sparse 300 MiB file' '
 test_expect_success '300 MiB go in 16 MiB parts and come back identical' '
 	AMA_TRANSFER_MULTIPART_THRESHOLD=64MiB AMA_TRANSFER_PART_SIZE=16MiB \
 		ama-store-tool -j 4 $S put big big >out &&
-	info_line big big multipart >expect &&
+	info_line big big multipart 16777216 >expect &&
 	test_cmp expect out &&
 	ama-store-tool $S get big | cmp big - &&
 	ama-store-tool $S head big >out &&
@@ -85,7 +86,7 @@ test_expect_success '... in 19 parts, each with its own request' '
 '
 test_expect_success 'put-multipart drives the parts one by one' '
 	AMA_TRANSFER_PART_SIZE=5MiB ama-store-tool $S put-multipart five5 five >out &&
-	info_line five five5 multipart >expect &&
+	info_line five five5 multipart 5242880 >expect &&
 	test_cmp expect out &&
 	ama-store-tool $S get five5 | cmp five -
 '
@@ -354,7 +355,7 @@ test_expect_success '... and so does a multipart upload' '
 	AMA_TRANSFER_RETRIES=40 AMA_TRANSFER_RETRY_DELAY=2 AMA_TRANSFER_RETRY_MAX_DELAY=50 \
 	AMA_TRANSFER_MULTIPART_THRESHOLD=5MiB AMA_TRANSFER_PART_SIZE=5MiB \
 		ama-store-tool -j 4 s3://staging/faults put mp mp >out &&
-	info_line mp mp multipart >expect &&
+	info_line mp mp multipart 5242880 >expect &&
 	test_cmp expect out
 '
 test_expect_success '... every object reads back with its MD5, through the faults' '
@@ -453,7 +454,7 @@ for how in "put -j 1" put-multipart; do
 		test_s3_faults "reset-after 1 POST times=1" &&
 		wait $pid &&
 		test_s3_faults &&
-		info_line mp lost multipart >expect &&
+		info_line mp lost multipart 5242880 >expect &&
 		test_cmp expect lout &&
 		test_must_be_empty lerr &&
 		grep "^POST /staging/lost?uploadId=\|^HEAD /staging/lost " "$S3_REQUESTS" |

@@ -147,18 +147,18 @@ test_expect_success 'a staged object of another size is missing' '
 	test_cmp expect out &&
 	stage a.txt
 '
-test_expect_success 'a published object of another size: those records fail, exit 1' '
+test_expect_success 'a published object of another size is not the content: missing' '
 	printf "delta!!" >remote/$TOP/contents/$(md5_of d.txt) &&
 	test_when_finished "rm remote/$TOP/contents/$(md5_of d.txt)" &&
-	test_exit_code 1 ama-exists <ls >out 2>err &&
+	ama-exists <ls >out 2>err &&
 	{
 		printf "staging %s\ta.txt\n" "$(fields a.txt)" &&
 		printf "staging %s\tb.txt\n" "$(fields b.txt)" &&
-		printf "remote %s\tc.txt\n" "$(fields c.txt)"
+		printf "remote %s\tc.txt\n" "$(fields c.txt)" &&
+		printf "missing %s\td.txt\n" "$(fields d.txt)"
 	} >expect &&
 	test_cmp expect out &&
-	echo "ama-exists: d.txt: the remote bucket holds this MD5 with 7 bytes, not 6" >expect &&
-	test_cmp expect err
+	test_must_be_empty err
 '
 test_expect_success 'malformed records are named, exit 1, the others answered' '
 	{
@@ -273,9 +273,9 @@ test_expect_success '... and a failure names the path quoted as on stdout' '
 	$(md5_of -root) 5	"h/c-quo\"te"
 	EOF
 	test_exit_code 1 ama-exists <in >out 2>err &&
-	test_must_be_empty out &&
+	printf "missing %s 1\t\"h/a-tab\\\\tname\"\n" $(md5_of -root) >expect &&
+	test_cmp expect out &&
 	cat >expect <<-\EOF &&
-	ama-exists: "h/a-tab\tname": the remote bucket holds this MD5 with 5 bytes, not 1
 	ama-exists: "h/c-quo\"te": another record has this MD5 with 1 bytes
 	EOF
 	test_cmp expect err
@@ -345,30 +345,53 @@ test_expect_success 'a staged object whose ETag is not its MD5 is missing, liste
 	printf "missing %s\ta.txt\n" "$(fields a.txt)" >expect &&
 	test_cmp expect out
 '
-test_expect_success 'setup: a multipart object, staged with its record' '
+test_expect_success 'setup: a multipart object, staged in 5 MiB parts' '
 	head -c 6291456 /dev/urandom >mp &&
 	ama add mp >/dev/null &&
 	ama-ls-files mp >mpls &&
 	AMA_TRANSFER_PART_SIZE=5MiB ama-store-tool s3://staging/pre put-multipart \
 		--md5 $(md5_of mp) $TOP/$(md5_of mp) mp >out &&
-	printf "6291456 %s md5 multipart %s\t%s\n" $(md5_of mp) $(md5_of mp) $TOP/$(md5_of mp) >expect &&
+	printf "6291456 %s other multipart %s\t%s\n" $(mp_etag mp 5242880) \
+		$(md5_of mp) $TOP/$(md5_of mp) >expect &&
 	test_cmp expect out
 '
-test_expect_success 'a multipart object counts by the uploader'"'"'s record' '
-	ama-exists <mpls >out &&
+test_expect_success 'an object in parts counts when its ETag is the one the file makes' '
+	AMA_TRANSFER_PART_SIZE=5MiB ama-exists <mpls >out &&
 	printf "staging %s\tmp\n" "$(fields mp)" >expect &&
+	test_cmp expect out &&
+	cat ls mpls | AMA_TRANSFER_PART_SIZE=5MiB ama-exists --stats >out 2>err &&
+	grep "	mp\$" out >actual &&
+	test_cmp expect actual &&
+	grep -q " (2 list, 0 head)\$" err
+'
+test_expect_success '... in the parts ama-stage-put would send: in others, missing' '
+	AMA_TRANSFER_PART_SIZE=6MiB ama-exists <mpls >out &&
+	printf "missing %s\tmp\n" "$(fields mp)" >expect &&
 	test_cmp expect out
 '
-test_expect_success '... and a record naming another MD5 makes it missing, whatever its ETag' '
+test_expect_success 'one forged with the uploader'"'"'s record naming the MD5 is missing' '
+	head -c 6291456 /dev/urandom >forged &&
 	AMA_TRANSFER_PART_SIZE=5MiB ama-store-tool s3://staging/pre put-multipart \
-		--md5 $(md5_of a.txt) $TOP/$(md5_of mp) mp >out &&
-	printf "6291456 %s md5 multipart %s\t%s\n" $(md5_of mp) $(md5_of a.txt) $TOP/$(md5_of mp) >expect &&
+		--md5 $(md5_of mp) $TOP/$(md5_of mp) forged >out &&
+	printf "6291456 %s other multipart %s\t%s\n" $(mp_etag forged 5242880) \
+		$(md5_of mp) $TOP/$(md5_of mp) >expect &&
 	test_cmp expect out &&
-	ama-exists <mpls >out &&
+	AMA_TRANSFER_PART_SIZE=5MiB ama-exists <mpls >out &&
 	printf "missing %s\tmp\n" "$(fields mp)" >expect &&
 	test_cmp expect out &&
+	cat ls mpls | AMA_TRANSFER_PART_SIZE=5MiB ama-exists >out &&
+	grep "	mp\$" out >actual &&
+	test_cmp expect actual
+'
+test_expect_success '... and so is the genuine one once the file changed' '
 	AMA_TRANSFER_PART_SIZE=5MiB ama-store-tool s3://staging/pre put-multipart \
-		--md5 $(md5_of mp) $TOP/$(md5_of mp) mp >/dev/null
+		--md5 $(md5_of mp) $TOP/$(md5_of mp) mp >/dev/null &&
+	cp mp mp.saved &&
+	printf X | dd of=mp bs=1 seek=100 conv=notrunc 2>/dev/null &&
+	AMA_TRANSFER_PART_SIZE=5MiB ama-exists <mpls >out &&
+	mv mp.saved mp &&
+	printf "missing %s\tmp\n" "$(fields mp)" >expect &&
+	test_cmp expect out
 '
 
 test_expect_success 'setup: bad credentials' '
@@ -415,7 +438,8 @@ test_expect_success 'with 30% of faults the answers are the same' '
 	i=0 && while test $i -lt 10 || { test $i -lt 100 &&
 		! grep -q " GET /staging?.* truncate\$" "$S3_DATA/.s3rver.faultlog"; }; do
 		AMA_TRANSFER_RETRIES=40 AMA_TRANSFER_RETRY_DELAY=2 \
-		AMA_TRANSFER_RETRY_MAX_DELAY=50 ama-exists <all >out &&
+		AMA_TRANSFER_RETRY_MAX_DELAY=50 AMA_TRANSFER_PART_SIZE=5MiB \
+		ama-exists <all >out &&
 		test_cmp expect out &&
 		i=$((i + 1)) || return 1
 	done

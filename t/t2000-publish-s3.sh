@@ -324,8 +324,9 @@ wait_for() {
 	done
 }
 
-# The test server ignores x-amz-copy-source-if-match: the ETag of the
-# copy, which S3 computes from the bytes, catches the swap.
+# The copy carries x-amz-copy-source-if-match of the ETag verified: the
+# store refuses a source replaced meanwhile (412), and the staged object is
+# judged again.
 test_expect_success 'an object swapped between its check and its copy is refused' '
 	echo nine >nine && echo NINE >evil9 &&
 	stage nine &&
@@ -345,11 +346,80 @@ test_expect_success 'an object swapped between its check and its copy is refused
 	cat >expect <<-EOF &&
 	HEAD $key 404
 	GET $key 404
+	PUT $key 412
+	EOF
+	test_cmp expect actual &&
+	test_exit_code 1 ama-store-tool s3://remote/pub head "${key#/remote/pub/}"
+'
+# A store that ignores x-amz-copy-source-if-match (the fault
+# no-copy-if-match) copies the other bytes: the ETag S3 computes for the
+# copy catches them, and the copy is taken back before anything names it.
+test_expect_success '... by a store that ignores If-Match: the copy is checked, taken back' '
+	stage nine &&
+	test_s3_faults "delay 1500 PUT $key" "no-copy-if-match 1 PUT $key" &&
+	: >"$S3_REQUESTS" && : >"$S3_DATA/.s3rver.faultlog" &&
+	{ pub_exec -z commit imaging 1 <records9 >out 2>err & } &&
+	pid=$! &&
+	wait_for "PUT $key delay:1500" "$S3_DATA/.s3rver.faultlog" &&
+	stage evil9 nine &&
+	{ wait $pid; test $? = 1; } &&
+	test_s3_faults &&
+	printf "checksum\tnine\n" >expect &&
+	test_cmp expect out &&
+	requests_of "$key" >actual &&
+	cat >expect <<-EOF &&
+	HEAD $key 404
+	GET $key 404
 	PUT $key 200
+	HEAD $key 200
 	DELETE $key 204
 	EOF
 	test_cmp expect actual &&
 	test_exit_code 1 ama-store-tool s3://remote/pub head "${key#/remote/pub/}"
+'
+# ... and when that delete fails (or the server dies before it), the other
+# bytes stay under the content's key: the commit fails and says so, and no
+# later commit takes them for the content.
+test_expect_success '... a take-back that fails is the commit'"'"'s failure, named' '
+	stage nine &&
+	test_s3_faults "delay 1500 PUT $key" "no-copy-if-match 1 PUT $key" \
+		"status 503 1 DELETE $key" &&
+	: >"$S3_REQUESTS" && : >"$S3_DATA/.s3rver.faultlog" &&
+	{ AMA_TRANSFER_RETRIES=2 pub_exec -z commit imaging 1 <records9 >out 2>err & } &&
+	pid=$! &&
+	wait_for "PUT $key delay:1500" "$S3_DATA/.s3rver.faultlog" &&
+	stage evil9 nine &&
+	{ wait $pid; test $? = 1; } &&
+	test_s3_faults &&
+	test_must_be_empty out &&
+	sed "s/: DELETE s3:.*//" err >actual &&
+	echo "ama-publish-tool: s3:/$key: a copy of other bytes than $(md5_of nine) is there and could not be deleted" >expect &&
+	test_cmp expect actual &&
+	aws s3 cp "s3:/$key" - | cmp evil9 - &&
+	pub versions imaging 1 | cut -d" " -f1 >actual &&
+	printf "0.0.1\n0.0.0\n" >expect &&
+	test_cmp expect actual
+'
+test_expect_success '... the rerun with the staged object still swapped: refused, not published' '
+	test_exit_code 1 pub -z commit imaging 1 <records9 >out &&
+	printf "checksum\tnine\n" >expect &&
+	test_cmp expect out &&
+	pub versions imaging 1 | cut -d" " -f1 >actual &&
+	printf "0.0.1\n0.0.0\n" >expect &&
+	test_cmp expect actual
+'
+test_expect_success '... and once staged right, the copy replaces the other bytes' '
+	stage nine &&
+	: >"$S3_REQUESTS" &&
+	pub -z commit --time 1718000150 imaging 2 <records9 >out &&
+	grep -q "^0.0.0 created " out &&
+	requests_of "$key" >actual &&
+	cat >expect <<-EOF &&
+	HEAD $key 200
+	PUT $key 200
+	EOF
+	test_cmp expect actual &&
+	aws s3 cp "s3:/$key" - | cmp nine -
 '
 
 # The manifest is stored but its answer lost (reset-after); the tool's
@@ -430,7 +500,67 @@ test_expect_success 'above copy-part-threshold the copy goes in parts' '
 	EOF
 	sort expect >expect.sorted && sort actual >actual.sorted &&
 	test_cmp expect.sorted actual.sorted &&
+	# its ETag cannot tell: the copy was read and hashed before the manifest
+	requests_of "$key" >actual &&
+	cat >expect <<-EOF &&
+	HEAD $key 404
+	GET $key 404
+	GET $key 200
+	EOF
+	test_cmp expect actual &&
 	aws s3 cp "s3:/$key" - | cmp ten -
+'
+
+# Whoever writes remote besides the server (an operator, a bug, a copy that
+# went wrong and stayed): what is under a content's key counts only when
+# its bytes are known to be the content.
+test_expect_success 'bytes of the right size planted in remote are not taken for the content' '
+	echo eleven >eleven && echo ELEVEN >evil11 &&
+	m=$(md5_of eleven) && key="/remote/pub/$top/contents/$m" &&
+	aws s3 cp evil11 "s3:/$key" >/dev/null &&
+	rec eleven k/eleven >records11 &&
+	: >"$S3_REQUESTS" &&
+	test_exit_code 1 pub -z commit imaging 2 <records11 >out &&
+	printf "missing\tk/eleven\n" >expect &&
+	test_cmp expect out &&
+	# asked again once staging had none: published meanwhile?
+	requests_of "$key" >actual &&
+	printf "HEAD $key 200\nHEAD $key 200\n" >expect &&
+	test_cmp expect actual
+'
+test_expect_success '... once staged, the verified copy replaces them' '
+	stage eleven &&
+	pub -z commit imaging 2 <records11 >out &&
+	grep -q "^0.0.1 created " out &&
+	aws s3 cp "s3:/$key" - | cmp eleven - &&
+	pub manifest imaging 2 0.0.1 | grep "	k/eleven\$" >actual &&
+	printf "%s 7\tk/eleven\n" $m >expect &&
+	test_cmp expect actual
+'
+test_expect_success 'an object in parts planted in remote is read, and not taken either' '
+	head -c 6291457 /dev/urandom >twelve &&
+	head -c 6291457 /dev/urandom >evil12 &&
+	m=$(md5_of twelve) && key="/remote/pub/$top/contents/$m" &&
+	AMA_TRANSFER_PART_SIZE=5MiB ama-store-tool s3://remote/pub \
+		put-multipart --md5 $m "$top/contents/$m" evil12 >/dev/null &&
+	{ rec eleven k/eleven && rec twelve k/twelve; } >records12 &&
+	: >"$S3_REQUESTS" &&
+	test_exit_code 1 pub -z commit imaging 2 <records12 >out &&
+	printf "missing\tk/twelve\n" >expect &&
+	test_cmp expect out &&
+	requests_of "$key" >actual &&
+	cat >expect <<-EOF &&
+	HEAD $key 200
+	GET $key 200
+	HEAD $key 200
+	GET $key 200
+	EOF
+	test_cmp expect actual &&
+	AMA_TRANSFER_PART_SIZE=5MiB ama-store-tool s3://staging/up \
+		put-multipart "$top/$m" twelve >/dev/null &&
+	pub -z commit imaging 2 <records12 >out &&
+	grep -q "^0.0.2 created " out &&
+	aws s3 cp "s3:/$key" - | cmp twelve -
 '
 
 test_done

@@ -35,13 +35,13 @@ test_expect_code 2 'an operand is a usage error' '
 test_expect_success '... that says records come on stdin' '
 	cat >expect <<-\EOF &&
 	ama-commit: records come on stdin, not as operands
-	ama-commit: usage: ama-commit [-z] [-m <message>] [--parent=<version> | --no-parent]
+	ama-commit: usage: ama-commit [-z] [-m <message>] [--parent=<version> | --no-parent] [--print-refused]
 	EOF
 	test_cmp expect err
 '
 test_expect_success '-h prints the usage' '
 	ama-commit -h >out &&
-	echo "usage: ama-commit [-z] [-m <message>] [--parent=<version> | --no-parent]" >expect &&
+	echo "usage: ama-commit [-z] [-m <message>] [--parent=<version> | --no-parent] [--print-refused]" >expect &&
 	test_cmp expect out
 '
 test_expect_success '--parent and --no-parent exclude each other' '
@@ -283,6 +283,24 @@ test_expect_success "$mode: content staged with another size: refused" '
 	ama-commit: refused: 1 object not verified
 	EOF
 	test_cmp expect err
+'
+test_expect_success "$mode: --print-refused writes the record of each object refused" '
+	cd $mode &&
+	printf "three" >three && ama add -q three &&
+	ama-ls-files two three >ls &&
+	test_exit_code 1 ama-commit --print-refused <ls >out 2>err &&
+	sed "s/ [a-z]*	/	/" ls >expect &&
+	test_cmp expect out &&
+	cat >expect <<-\EOF &&
+	ama-commit: three: missing from staging and remote
+	ama-commit: two: staged with another size than recorded
+	ama-commit: refused: 2 objects not verified
+	EOF
+	test_cmp expect err &&
+	ama-ls-files -z two three >ls.z &&
+	test_exit_code 1 ama-commit -z --print-refused <ls.z >out.z 2>err &&
+	tr "\0" "\n" <ls.z | sed "s/ [a-z]*	/	/" | tr "\n" "\0" >expect.z &&
+	cmp expect.z out.z
 '
 test_expect_success "$mode: 8 commits at once make 8 versions, one after the other" '
 	cd $mode &&

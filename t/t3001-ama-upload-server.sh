@@ -280,7 +280,7 @@ test_expect_success '... the rerun prints the version the server made, and makes
 	test_cmp expect actual
 '
 
-test_expect_success 'a staging object tampered with before the commit is refused and named' '
+test_expect_success 'a staging object tampered with before the commit: sent again, published' '
 	cd asset &&
 	printf "genuine" >t1 && printf "forged!" >../forged && ama add -q t1 &&
 	top=$(cat ../top) && m=$(md5_of t1) &&
@@ -290,33 +290,23 @@ test_expect_success 'a staging object tampered with before the commit is refused
 	pid=$! &&
 	wait_for logged "^PUT /staging/pre/$top/$m 200 AMASTAGE\$" &&
 	admin s3://staging/pre put "$top/$m" ../forged >/dev/null &&
-	test_exit_code 1 wait $pid &&
+	test_exit_code 0 wait $pid &&
 	test_s3_faults &&
-	test_must_be_empty out &&
+	echo "published imaging/1 version 0.0.4" >expect &&
+	test_cmp expect out &&
 	cat >expect <<-\EOF &&
 	ama-commit: t1: staged bytes do not match the recorded MD5
 	ama-commit: refused: 1 object not verified
+	ama-upload: sending the 1 refused object again
 	EOF
 	test_cmp expect err &&
-	versions_are 1 4 &&
-	test_exit_code 1 admin s3://remote/pre head "$top/contents/$m" 2>/dev/null &&
-	git config -f .ama/config asset.version >actual &&
-	echo 0.0.3 >expect &&
-	test_cmp expect actual
-'
-test_expect_success '... the rerun sends the genuine bytes again and publishes them' '
-	cd asset &&
-	top=$(cat ../top) && m=$(md5_of t1) &&
-	mark &&
-	ama upload -m tampered >out 2>err &&
-	echo "published imaging/1 version 0.0.4" >expect &&
-	test_cmp expect out &&
-	test_must_be_empty err &&
-	echo "$m AMASTAGE" >expect &&
+	# the user, the intruder (with the full key here), the user again
+	printf "%s AMASTAGE\n%s AMASTAGE\n%s $S3_KEY\n" $m $m $m >expect &&
 	staging_puts >actual &&
 	test_cmp expect actual &&
 	admin s3://remote/pre get "$top/contents/$m" >actual &&
-	test_cmp t1 actual
+	test_cmp t1 actual &&
+	versions_are 1 5
 '
 
 test_expect_success 'progress on a terminal, none with -q' '
@@ -368,5 +358,66 @@ test_expect_success 'the request log: no client key ever wrote remote' '
 	grep " $S3_RO_KEY\$" "$S3_REQUESTS" >ro.key &&
 	grep -q "^\(GET\|HEAD\) /remote[/?]" ro.key &&
 	! grep -v "^\(GET\|HEAD\) " ro.key
+'
+# the staging key in the hands of another user of the bucket
+intruder() {
+	AWS_ENDPOINT_URL="$S3_ENDPOINT" AWS_REGION=us-east-1 AWS_PROFILE=staging \
+		ama-store-tool "$@"
+}
+
+test_expect_success 'an object in parts forged in staging by another user: published right, first run' '
+	cd asset &&
+	head -c 6291457 /dev/urandom >big1 && head -c 6291457 /dev/urandom >../forged1 &&
+	ama add -q big1 &&
+	top=$(cat ../top) && m=$(md5_of big1) &&
+	AMA_TRANSFER_PART_SIZE=5MiB intruder s3://staging/pre put-multipart \
+		--md5 $m "$top/$m" ../forged1 >out &&
+	grep -q " multipart $m	" out &&
+	mark &&
+	AMA_TRANSFER_MULTIPART_THRESHOLD=5MiB AMA_TRANSFER_PART_SIZE=5MiB \
+		ama upload -m "forged parts" >out 2>err &&
+	echo "published imaging/1 version 0.0.7" >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	since | grep -c "^PUT /staging/pre/$top/$m?partNumber=[12]&uploadId=[0-9a-f]* 200 AMASTAGE\$" >count &&
+	echo 2 >expect &&
+	test_cmp expect count &&
+	admin s3://remote/pre get "$top/contents/$m" | cmp big1 -
+'
+test_expect_success 'bytes of the right size planted in remote: sent, and the copy replaces them' '
+	cd asset &&
+	printf "planted" >pl && printf "PLANTED" >../evil.pl && ama add -q pl &&
+	top=$(cat ../top) && m=$(md5_of pl) &&
+	AWS_SHARED_CREDENTIALS_FILE="$TRASH_DIRECTORY/srv/aws" AWS_PROFILE=server \
+		aws --endpoint-url "$S3_ENDPOINT" --region us-east-1 \
+		s3 cp ../evil.pl "s3://remote/pre/$top/contents/$m" >/dev/null &&
+	mark &&
+	ama upload -m "planted" >out 2>err &&
+	echo "published imaging/1 version 0.0.8" >expect &&
+	test_cmp expect out &&
+	test_must_be_empty err &&
+	echo "$m AMASTAGE" >expect &&
+	staging_puts >actual &&
+	test_cmp expect actual &&
+	admin s3://remote/pre get "$top/contents/$m" | cmp pl -
+'
+test_expect_success 'an object in parts planted in remote: the server reads it, refuses, it is sent' '
+	cd asset &&
+	head -c 6291457 /dev/urandom >big2 && head -c 6291457 /dev/urandom >../evil2 &&
+	ama add -q big2 &&
+	top=$(cat ../top) && m=$(md5_of big2) &&
+	AMA_TRANSFER_PART_SIZE=5MiB admin s3://remote/pre put-multipart \
+		--md5 $m "$top/contents/$m" ../evil2 >/dev/null &&
+	mark &&
+	ama upload -m "planted parts" >out 2>err &&
+	echo "published imaging/1 version 0.0.9" >expect &&
+	test_cmp expect out &&
+	cat >expect <<-\EOF &&
+	ama-commit: big2: missing from staging and remote
+	ama-commit: refused: 1 object not verified
+	ama-upload: sending the 1 refused object again
+	EOF
+	test_cmp expect err &&
+	admin s3://remote/pre get "$top/contents/$m" | cmp big2 -
 '
 test_done

@@ -159,6 +159,21 @@ md5_of() {
 	md5sum <"$1" | cut -d" " -f1
 }
 
+# mp_etag FILE PART: the ETag S3 gives FILE sent in parts of PART bytes:
+# the MD5 of the parts' binary MD5s, "-", the number of parts
+mp_etag() {
+	python3 -c '
+import hashlib, sys
+f, size, parts = open(sys.argv[1], "rb"), int(sys.argv[2]), []
+while True:
+    b = f.read(size)
+    if not b:
+        break
+    parts.append(hashlib.md5(b).digest())
+print("%s-%d" % (hashlib.md5(b"".join(parts)).hexdigest(), len(parts)))
+' "$1" "$2"
+}
+
 # stat_fields FILE: what ama-stat-record prints of it, from stat(1):
 # size mtime_ns ctime_ns ino nlink
 stat_fields() {

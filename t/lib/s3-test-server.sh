@@ -19,8 +19,27 @@
 #   * no per-request work for nothing: the package's request logger runs
 #     only with S3TS_VERBOSE=1, and bucket cors/website configurations are
 #     read once (and again after they change), not on every request
-#   * PutObject preconditions If-None-Match: * and If-Match: "<etag>" (412)
+#   * PutObject preconditions If-None-Match: * and If-Match: "<etag>" (412),
+#     checked in the same step as the write they guard (of two racing creates
+#     of one key, one gets 200 and the other 412)
+#   * an object's files (bytes, ETag, metadata) are each written whole (a
+#     temporary name, then rename), and the writes and reads of one key take
+#     turns: concurrent writers leave the last one's object whole, as AWS's
+#     last-writer-wins does; a reader sees one writer's bytes, ETag and
+#     metadata (the package wrote them in place, one after the other: a
+#     0-byte metadata file made HEAD answer 500 for good); a PUT racing the
+#     delete that removed its (empty) folder makes the folder again (was 500)
+#   * CopyObject and UploadPartCopy honour x-amz-copy-source-if-match and
+#     -if-none-match (412; the fault no-copy-if-match ignores the first, as
+#     some stores do); a copy's ETag is the MD5 of the bytes copied, as on AWS
+#   * multipart as on AWS: the ETag of a completed upload is the MD5 of its
+#     parts' binary MD5s, "-" and the number of parts; a completion naming a
+#     part by another ETag is refused (400 InvalidPart); a part for an upload
+#     that does not exist gets 404 NoSuchUpload
 #   * AbortMultipartUpload (DELETE ?uploadId=, 204; the package answers 405)
+#   * ListMultipartUploads (GET /bucket?uploads; the package answers 501):
+#     prefix, key-marker, upload-id-marker, max-uploads, encoding-type=url
+#     (a delimiter gets 501)
 #   * XML text escaped once, not twice (the package's own escaping plus
 #     fast-xml-parser's made "&amp;amp;" of a key's "&" in listings)
 #   * runs node with --openssl-legacy-provider: the package's ListObjectsV2
@@ -89,17 +108,20 @@
 #   truncate P       GET with a 2xx answer and a non-empty body: send the
 #                    headers and half the body, then close the connection
 #   delay MS [P]     wait MS milliseconds before handling (delays add up)
+#   no-copy-if-match P  a copy (CopyObject, UploadPartCopy) ignores its
+#                    x-amz-copy-source-if-match, as stores that lack it do
 # P is a probability: 0.3 or 30%. Optional, in this order, after those: a
 # method filter (PUT, or PUT,POST,DELETE; * = any), a key prefix (matched
 # against the object key; against /bucket/key when it starts with "/"), and
 # times=N (the rule stops after N faults; counted since the file last
 # changed). Example: "status 503 0.5 PUT staging/ times=3". Per request: the
-# delays, then the first status/reset rule whose coin comes up; reset-after
+# delays, no-copy-if-match, then the first status/reset rule whose coin comes
+# up; reset-after
 # and truncate are tried once the request is handled. Each matching rule
 # with 0 < P < 1 takes one random draw when tried. Faults hit every key and
 # unsigned requests. Each injected fault appends "TIME METHOD path?query
 # KIND" to DATADIR/.s3rver.faultlog (KIND: status:503, reset, reset-after,
-# truncate, delay:200). A malformed rule fails start (S3TS_FAULTS) or, at
+# truncate, delay:200, no-copy-if-match). A malformed rule fails start (S3TS_FAULTS) or, at
 # run time, answers every request with 400 InvalidFaultRule until fixed
 # (details in DATADIR/.s3rver.log).
 set -euo pipefail
@@ -175,32 +197,20 @@ if (process.env.S3TS_VERBOSE !== '1') {
     exports: () => function logger(ctx, next) { return next(); } };
 }
 const S3rver = require(pkgdir);
-// The package's deleteObject reads the whole folder (readdirSync) to see whether the delete
-// left it empty: O(n) a delete, so draining a folder of n objects took O(n^2) (10,000 deletes
-// from one folder: over a minute). rmdir refuses a folder that is not empty: the same cleanup.
-(() => {
-  const Store = require(path.join(pkgdir, 'lib/stores/filesystem'));
-  Store.prototype.deleteObject = async function deleteObject(bucket, key) {
-    await Promise.all(['object', 'object.md5', 'metadata.json'].map((kind) =>
-      fs.promises.unlink(this.getResourcePath(bucket, key, kind)).catch((e) => { if (e.code !== 'ENOENT') throw e; })));
-    const parts = key.split('/');
-    for (parts.pop(); parts.length; parts.pop()) {
-      try { await fs.promises.rmdir(path.join(this.getBucketPath(bucket), ...parts)); } catch (e) { break; }
-    }
-  };
-})();
 const S3Error = require(path.join(pkgdir, 'lib/models/error'));
+const S3Object = require(path.join(pkgdir, 'lib/models/object'));
+const { concatStreams } = require(path.join(pkgdir, 'lib/utils'));
+const Store = require(path.join(pkgdir, 'lib/stores/filesystem'));
+const err = (code, msg, status) => Object.assign(new S3Error(code, msg), status ? { status, expose: true } : {});
+const preconditionFailed = () => err('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+const noSuchKey = () => err('NoSuchKey', 'The specified key does not exist.');
+// the koa context of the request a store call is made for (the package does not pass it)
+const { AsyncLocalStorage } = require('async_hooks');
+const requestOf = new AsyncLocalStorage();
 // Every request reads the bucket's cors and website configurations from disk (two file
 // reads and XML parses a request). They change only through this store: kept in memory,
 // dropped when one is put or deleted, or the bucket goes.
-// PutObject writes the body to a temporary name beside the object and renames it only
-// once the body is complete and its Content-MD5 and hex x-amz-content-sha256 (checks,
-// set by extras below) hold, so a failed or bad upload never replaces what was there and
-// a reader never sees a partial object. The package wrote in place.
-const checks = new WeakMap();
-let tmpSeq = 0; // temporary names: pid and a count, unique in one data directory's server
 (() => {
-  const Store = require(path.join(pkgdir, 'lib/stores/filesystem'));
   const sub = new Map(), get = Store.prototype.getSubresource, put = Store.prototype.putSubresource,
     del = Store.prototype.deleteSubresource, delBucket = Store.prototype.deleteBucket;
   Store.prototype.getSubresource = async function getSubresource(bucket, key, type) {
@@ -220,31 +230,219 @@ let tmpSeq = 0; // temporary names: pid and a count, unique in one data director
   Store.prototype.deleteBucket = async function deleteBucket(bucket) {
     try { return await delBucket.call(this, bucket); } finally { sub.clear(); }
   };
-  Store.prototype.putObject = async function putObject(object) {
-    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
-    const tmp = `${objectPath}.s3ts-${process.pid}-${++tmpSeq}`;
-    let size, md5;
-    await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+})();
+// ---- objects: whole, one writer at a time, preconditions in the same step as the write
+// The package keeps an object in three files (its bytes, its ETag in .md5, its metadata in
+// .json) and wrote each in place, one after the other: concurrent writes of one key left
+// one writer's bytes under another's ETag, a reader could catch a 0-byte .json (HEAD then
+// answered 500 for good), a PUT racing a DELETE in one folder found the folder removed
+// (500), and If-None-Match was checked apart from the write it guarded, so two creates
+// could both succeed. Here every file is written whole under a temporary name and renamed;
+// whatever changes or reads one key's files does it holding that key's lock, so writers
+// take turns (the last one wins, as on AWS), a reader sees one writer's bytes, ETag and
+// metadata together, and a precondition is checked in the step that writes.
+const checks = new WeakMap(); // a PutObject body -> the digests its request claims
+const locks = new Map();
+async function withKey(bucket, key, fn) {
+  const k = `${bucket}\0${key}`, prev = locks.get(k) || Promise.resolve();
+  let release;
+  const mine = new Promise((resolve) => { release = resolve; });
+  const tail = prev.then(() => mine);
+  locks.set(k, tail);
+  await prev;
+  try { return await fn(); } finally {
+    release();
+    if (locks.get(k) === tail) locks.delete(k);
+  }
+}
+let tmpSeq = 0; // temporary names: pid and a count, unique in one data directory's server
+const tmpName = (file) => `${file}.s3ts-${process.pid}-${++tmpSeq}`;
+// fn() makes a file in file's folder, made first. A delete that found the folder empty
+// may remove it meanwhile (the mkdir, or fn, then fails with ENOENT): make it again.
+async function inFolder(file, fn) {
+  for (let i = 0; ; i++) {
     try {
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      return await fn();
+    } catch (e) { if (e.code !== 'ENOENT' || i >= 20) throw e; }
+  }
+}
+async function writeWhole(file, data) {
+  const tmp = tmpName(file);
+  await inFolder(file, () => fs.promises.writeFile(tmp, data));
+  try { await fs.promises.rename(tmp, file); } catch (e) { await fs.promises.rm(tmp, { force: true }); throw e; }
+}
+const readOr = (file, dflt) => fs.promises.readFile(file, 'utf8').catch((e) => { if (e.code === 'ENOENT') return dflt; throw e; });
+const unquote = (s) => String(s).replace(/"/g, '');
+// If-None-Match / If-Match of a PutObject or a completion, against etag (null: no object)
+function checkWrite(ctx, etag) {
+  if (!ctx || ctx.get('x-amz-copy-source')) return;
+  const inm = ctx.get('if-none-match'), im = ctx.get('if-match');
+  if (inm === '*' && etag !== null) throw preconditionFailed();
+  if (im && etag === null) throw noSuchKey();
+  if (im && im !== '*' && unquote(im) !== etag) throw preconditionFailed();
+}
+// x-amz-copy-source-if-match / -if-none-match of a copy, against the source's ETag;
+// the fault no-copy-if-match ignores the first, as some stores do
+function checkCopySource(ctx, etag) {
+  if (!ctx) return;
+  const im = ctx.get('x-amz-copy-source-if-match'), inm = ctx.get('x-amz-copy-source-if-none-match');
+  if (im && !ctx.state.s3tsNoCopyIfMatch && im !== '*' && unquote(im) !== etag)
+    throw preconditionFailed();
+  if (inm && (inm === '*' || unquote(inm) === etag)) throw preconditionFailed();
+}
+(() => {
+  const rawMetadata = Store.prototype.getMetadata;
+  const lockedMetadata = function getMetadata(bucket, key) {
+    return withKey(bucket, key, () => rawMetadata.call(this, bucket, key));
+  };
+  Store.prototype.getMetadata = lockedMetadata;
+  Store.prototype.putMetadata = async function putMetadata(bucket, key, metadata, md5) {
+    const json = {};
+    for (const [k, v] of Object.entries(metadata || {}))
+      if (S3Object.ALLOWED_METADATA.includes(k) || k.startsWith('x-amz-meta-')) json[k] = v;
+    if (md5) await writeWhole(this.getResourcePath(bucket, key, 'object.md5'), md5);
+    await writeWhole(this.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(json, null, 2));
+  };
+  // The bytes are opened and the metadata read under the key's lock: one writer's all.
+  // An UploadPartCopy reads its source here: x-amz-copy-source-if-match is checked.
+  Store.prototype.getObject = async function getObject(bucket, key, options) {
+    let fh = null, metadata;
+    try {
+      metadata = await withKey(bucket, key, async () => {
+        fh = await fs.promises.open(this.getResourcePath(bucket, key, 'object'), 'r');
+        return rawMetadata.call(this, bucket, key);
+      });
+      const ctx = requestOf.getStore();
+      if (ctx && ctx.method === 'PUT' && ctx.get('x-amz-copy-source') && 'partNumber' in ctx.query)
+        checkCopySource(ctx, unquote(metadata.etag));
+    } catch (e) {
+      if (fh) await fh.close();
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    }
+    const lastByte = Math.max(0, Number(metadata['content-length']) - 1);
+    const ranged = options && (options.start !== undefined || options.end);
+    const range = { start: (options && options.start) || 0, end: Math.min((options && options.end) || Infinity, lastByte) };
+    let content = null;
+    if (range.start < 0 || range.end < range.start) await fh.close(); // not satisfiable
+    else content = fh.createReadStream({ start: range.start, end: range.end });
+    const object = new S3Object(bucket, key, content, metadata);
+    if (ranged) object.range = range;
+    return object;
+  };
+  // PutObject (and a completion) writes the body to a temporary name beside the object,
+  // checks its Content-MD5 and hex x-amz-content-sha256 (checks, set by extras below),
+  // then, holding the key's lock, checks the request's preconditions and renames it.
+  Store.prototype.putObject = async function putObject(object, etag) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    const tmp = tmpName(objectPath), ctx = requestOf.getStore();
+    let size, md5;
+    try {
+      await inFolder(objectPath, () => fs.promises.writeFile(tmp, ''));
       [size, md5] = await this.putContent(tmp, object.content);
       const check = checks.get(object.content);
       if (check && check.md5 && Buffer.from(md5, 'hex').toString('base64') !== check.md5)
         throw err('BadDigest', 'The Content-MD5 you specified did not match what we received.');
       if (check && check.hs && check.hs.digest('hex') !== check.sha)
         throw err('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", 400);
-      await fs.promises.rename(tmp, objectPath);
+      await withKey(object.bucket, object.key, async () => {
+        checkWrite(ctx, await readOr(this.getResourcePath(object.bucket, object.key, 'object.md5'), null));
+        await fs.promises.rename(tmp, objectPath);
+        await this.putMetadata(object.bucket, object.key, object.metadata, etag || md5);
+      });
     } catch (e) {
       await fs.promises.rm(tmp, { force: true });
       throw e;
     }
-    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
-    return { size, md5 };
+    return { size, md5: etag || md5 };
+  };
+  // CopyObject: the source read whole under its lock (its x-amz-copy-source-if-match
+  // checked there), the copy's ETag the MD5 of the bytes copied (AWS computes it anew:
+  // a copy of a multipart object is a single-part one), renamed under the target's lock.
+  Store.prototype.copyObject = async function copyObject(srcBucket, srcKey, destBucket, destKey, replacement) {
+    const destPath = this.getResourcePath(destBucket, destKey, 'object');
+    const tmp = tmpName(destPath), ctx = requestOf.getStore();
+    let size, md5, metadata;
+    try {
+      await inFolder(destPath, () => fs.promises.writeFile(tmp, ''));
+      await withKey(srcBucket, srcKey, async () => {
+        const etag = await readOr(this.getResourcePath(srcBucket, srcKey, 'object.md5'), null);
+        const json = await readOr(this.getResourcePath(srcBucket, srcKey, 'metadata.json'), '{}');
+        if (etag === null) throw noSuchKey();
+        checkCopySource(ctx, etag);
+        metadata = replacement || JSON.parse(json);
+        [size, md5] = await this.putContent(tmp, fs.createReadStream(this.getResourcePath(srcBucket, srcKey, 'object')));
+      });
+      await withKey(destBucket, destKey, async () => {
+        await fs.promises.rename(tmp, destPath);
+        await this.putMetadata(destBucket, destKey, metadata, md5);
+      });
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true });
+      if (e.code === 'ENOENT') throw noSuchKey();
+      throw e;
+    }
+    return Object.assign(new S3Object(destBucket, destKey, null, metadata).metadata, {
+      etag: JSON.stringify(md5), 'last-modified': new Date().toUTCString(), 'content-length': size });
+  };
+  // The package's deleteObject read the whole folder (readdirSync) to see whether the
+  // delete left it empty: O(n) a delete, so draining a folder of n objects took O(n^2)
+  // (10,000 deletes from one folder: over a minute). rmdir refuses a folder that is not
+  // empty: the same cleanup.
+  Store.prototype.deleteObject = async function deleteObject(bucket, key) {
+    await withKey(bucket, key, () => Promise.all(['object', 'object.md5', 'metadata.json'].map((kind) =>
+      fs.promises.unlink(this.getResourcePath(bucket, key, kind)).catch((e) => { if (e.code !== 'ENOENT') throw e; }))));
+    const parts = key.split('/');
+    for (parts.pop(); parts.length; parts.pop()) {
+      try { await fs.promises.rmdir(path.join(this.getBucketPath(bucket), ...parts)); } catch (e) { break; }
+    }
+  };
+  const uploadDir = (store, bucket, id) => path.join(store.getResourcePath(bucket, undefined, 'uploads'), String(id));
+  const noSuchUpload = () => err('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
+  // A part of an upload that exists (the package made the folder of any upload id), whole.
+  Store.prototype.putPart = async function putPart(bucket, uploadId, partNumber, content) {
+    const dir = uploadDir(this, bucket, uploadId), partPath = path.join(dir, String(partNumber));
+    const tmp = tmpName(partPath);
+    if (!/^[0-9a-f]+$/.test(uploadId) || !fs.existsSync(path.join(dir, 'key'))) throw noSuchUpload();
+    try {
+      const [size, md5] = await this.putContent(tmp, content);
+      await withKey(bucket, `\0upload/${uploadId}/${partNumber}`, async () => {
+        await fs.promises.rename(tmp, partPath);
+        await writeWhole(`${partPath}.md5`, md5);
+      });
+      return { size, md5 };
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true });
+      if (e.code === 'ENOENT') throw noSuchUpload();
+      throw e;
+    }
+  };
+  // A completion as AWS makes it: each part named must be there with the ETag given
+  // (InvalidPart), and the object's ETag is the MD5 of the parts' binary MD5s, "-N".
+  Store.prototype.putObjectMultipart = async function putObjectMultipart(bucket, uploadId, parts) {
+    const dir = uploadDir(this, bucket, uploadId);
+    if (!/^[0-9a-f]+$/.test(uploadId)) throw noSuchUpload();
+    const key = await readOr(path.join(dir, 'key'), null);
+    if (key === null) throw noSuchUpload();
+    const metadata = JSON.parse(await readOr(path.join(dir, 'metadata'), '{}'));
+    const sorted = [...parts].sort((a, b) => a.number - b.number), md5s = [];
+    for (const part of sorted) {
+      const md5 = await readOr(path.join(dir, `${part.number}.md5`), null);
+      if (md5 === null || md5 !== part.etag)
+        throw err('InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', 400);
+      md5s.push(Buffer.from(md5, 'hex'));
+    }
+    const etag = `${crypto.createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${sorted.length}`;
+    const content = concatStreams(sorted.map((p) => fs.createReadStream(path.join(dir, String(p.number)))));
+    const result = await this.putObject(new S3Object(bucket, key, content, metadata), etag);
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    return result;
   };
 })();
 const account = require(path.join(pkgdir, 'lib/models/account'));
 const env = process.env;
 const fatal = (msg) => { console.error('s3-test-server: ' + msg); process.exit(1); };
-const err = (code, msg, status) => Object.assign(new S3Error(code, msg), status ? { status, expose: true } : {});
 const dec = (s) => { try { return decodeURIComponent(s); } catch (e) { return s; } };
 
 // ---- keys: one account object per key, so the verified key is known after authentication
@@ -366,7 +564,7 @@ function parseRules(text) {
         if (!Number.isInteger(r.status) || r.status < 400 || r.status > 599) bad('expected an HTTP status 400-599');
         r.p = prob(rest.shift());
         break;
-      case 'reset': case 'reset-after': case 'truncate':
+      case 'reset': case 'reset-after': case 'truncate': case 'no-copy-if-match':
         r.p = prob(rest.shift());
         break;
       case 'delay':
@@ -374,7 +572,7 @@ function parseRules(text) {
         if (!(r.ms >= 0)) bad('expected milliseconds');
         if (!Number.isNaN(prob(rest[0]))) r.p = prob(rest.shift());
         break;
-      default: bad('unknown kind (status, reset, reset-after, truncate, delay)');
+      default: bad('unknown kind (status, reset, reset-after, truncate, delay, no-copy-if-match)');
     }
     if (!(r.p >= 0 && r.p <= 1)) bad('expected a probability from 0 to 1 (or 0% to 100%)');
     if (rest.length && /^(\*|[A-Z]+(,[A-Z]+)*)$/.test(rest[0])) {
@@ -451,6 +649,10 @@ async function faultsAndLog(ctx, next) {
     let ms = 0;
     for (const r of rules) if (r.kind === 'delay' && hit(r, q) && coin(r)) { ms += r.ms; faultlog(q, `delay:${r.ms}`); }
     if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
+    if (rules.find((r) => r.kind === 'no-copy-if-match' && hit(r, q) && coin(r))) {
+      faultlog(q, 'no-copy-if-match');
+      ctx.state.s3tsNoCopyIfMatch = true;
+    }
     const pre = rules.find((r) => (r.kind === 'status' || r.kind === 'reset') && hit(r, q) && coin(r));
     if (pre && pre.kind === 'reset') { faultlog(q, 'reset'); log('000'); return drop(ctx); }
     if (pre) {
@@ -483,6 +685,54 @@ const spool = fs.mkdtempSync(path.join(os.tmpdir(), 's3ts-spool-'));
 const app = new S3rver({ address, port: Number(port), directory: dir,
   silent: env.S3TS_VERBOSE !== '1', vhostBuckets: false, resetOnClose: false });
 
+// ListMultipartUploads (GET /bucket?uploads; the package answers 501): the uploads begun
+// and neither completed nor aborted, sorted by key, then by when they began; prefix,
+// key-marker and upload-id-marker, max-uploads (1000 at most), encoding-type=url.
+// A delimiter is refused (501) rather than ignored.
+const xmlText = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]);
+async function listUploads(bucket, q) {
+  if (q.delimiter) throw err('NotImplemented', 'A delimiter in ListMultipartUploads is not implemented here');
+  const root = app.store.getResourcePath(bucket, undefined, 'uploads');
+  const prefix = String(q.prefix || ''), keyMarker = String(q['key-marker'] || '');
+  const idMarker = keyMarker ? String(q['upload-id-marker'] || '') : '';
+  let max = q['max-uploads'] === undefined ? 1000 : Number(q['max-uploads']);
+  if (!Number.isInteger(max) || max < 0) throw err('InvalidArgument', 'max-uploads must be an integer from 0 to 2147483647', 400);
+  max = Math.min(max, 1000);
+  let ids = [];
+  try { ids = await fs.promises.readdir(root); } catch (e) { if (e.code !== 'ENOENT') throw e; }
+  const all = [];
+  for (const id of ids) {
+    try {
+      const keyFile = path.join(root, id, 'key');
+      const [key, st] = await Promise.all([fs.promises.readFile(keyFile, 'utf8'), fs.promises.stat(keyFile)]);
+      if (key.startsWith(prefix)) all.push({ key, id, at: st.mtimeMs });
+    } catch (e) { if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw e; } // ended meanwhile
+  }
+  all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+  let from = 0;
+  if (keyMarker) {
+    const at = idMarker ? all.findIndex((u) => u.key === keyMarker && u.id === idMarker) : -1;
+    from = at >= 0 ? at + 1 : all.findIndex((u) => u.key > keyMarker || (u.key === keyMarker && idMarker && u.id > idMarker));
+    if (from < 0) from = all.length;
+  }
+  const page = all.slice(from, from + max), truncated = from + max < all.length;
+  const url = q['encoding-type'] === 'url';
+  const k = (s) => xmlText(url ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
+  const owner = `<ID>${xmlText(account.DUMMY_ACCOUNT.id)}</ID><DisplayName>${xmlText(account.DUMMY_ACCOUNT.displayName)}</DisplayName>`;
+  const last = page[page.length - 1];
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Bucket>${xmlText(bucket)}</Bucket><KeyMarker>${k(keyMarker)}</KeyMarker>` +
+    `<UploadIdMarker>${xmlText(idMarker)}</UploadIdMarker>` +
+    (truncated ? `<NextKeyMarker>${k(last.key)}</NextKeyMarker><NextUploadIdMarker>${xmlText(last.id)}</NextUploadIdMarker>` : '') +
+    (url ? '<EncodingType>url</EncodingType>' : '') +
+    `<Prefix>${k(prefix)}</Prefix><MaxUploads>${max}</MaxUploads><IsTruncated>${truncated}</IsTruncated>` +
+    page.map((u) => `<Upload><Key>${k(u.key)}</Key><UploadId>${xmlText(u.id)}</UploadId>` +
+      `<Initiator>${owner}</Initiator><Owner>${owner}</Owner><StorageClass>STANDARD</StorageClass>` +
+      `<Initiated>${new Date(u.at).toISOString()}</Initiated></Upload>`).join('') +
+    '</ListMultipartUploadsResult>';
+}
+
 async function extras(ctx, next) {
   const q = ctx.query;
   if (requireAuth && !ctx.get('authorization') && !('X-Amz-Algorithm' in q) && !('Signature' in q))
@@ -500,6 +750,13 @@ async function extras(ctx, next) {
     if (im && (etag === null ? true : im !== '*' && im.replace(/"/g, '') !== etag))
       throw etag === null ? err('NoSuchKey', 'The specified key does not exist.')
                           : err('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+  }
+  if (ctx.method === 'GET' && !key && bucket && 'uploads' in q) { // ListMultipartUploads (package: 501)
+    try { return await next(); } catch (e) { if (e.code !== 'NotImplemented') throw e; } // 501 => auth passed
+    ctx.body = await listUploads(bucket, q);
+    ctx.type = 'application/xml';
+    ctx.status = 200;
+    return;
   }
   if (ctx.method === 'DELETE' && key && 'uploadId' in q) { // AbortMultipartUpload (package answers 405)
     try { return await next(); } catch (e) { if (e.code !== 'MethodNotAllowed') throw e; } // 405 => auth passed
@@ -555,7 +812,7 @@ async function extras(ctx, next) {
   }
   return next();
 }
-app.middleware.unshift(faultsAndLog, extras);
+app.middleware.unshift((ctx, next) => requestOf.run(ctx, next), faultsAndLog, extras);
 const cleanup = () => { try { fs.rmSync(spool, { recursive: true, force: true }); } catch (e) { /* ignore */ } };
 for (const s of ['SIGTERM', 'SIGINT']) process.on(s, () => { cleanup(); process.exit(0); });
 try { currentRules(true); } catch (e) { cleanup(); fatal(`S3TS_FAULTS: ${faults.error}`); } // a bad rule fails the start

@@ -843,6 +843,46 @@ Test(publish, content_already_in_remote_needs_no_staging)
 	ama_objlist_release(&l2);
 }
 
+/* Put bytes in remote under the key of the content want, as a planter would. */
+static void plant_as(const struct ama_class_info *c, const char *want,
+		     const char *bytes)
+{
+	char hex[33], key[128];
+
+	md5_hex(hex, want);
+	snprintf(key, sizeof(key), "%s/contents/%s", c->top_hash, hex);
+	put_key(remote, key, bytes);
+}
+
+Test(publish, bytes_of_the_right_size_planted_in_remote_are_not_the_content)
+{
+	struct ama_class_info c = new_class("imaging");
+	struct ama_objlist l = AMA_OBJLIST_INIT;
+	struct ama_commit_request rq;
+	struct ama_commit_result res;
+	char v[AMA_VERSION_BUFSIZE], hex[33], key[128], *got;
+	uint64_t seq = new_asset("imaging");
+
+	/* a file:// remote keeps no ETag: what is there is read and hashed */
+	add(&l, "p", "the real bytes");
+	plant_as(&c, "the real bytes", "THE REAL BYTES");
+	request(&rq, "imaging", seq, NULL, &l);
+	refused(&rq, "missing\tp\n");
+	cr_assert_eq(versions("imaging", seq).n, 0);
+	/* staged, the verified copy replaces what was planted */
+	stage(&c, "the real bytes");
+	commit_ok(&rq, &res, v);
+	cr_assert_str_eq(v, "0.0.0");
+	ama_commit_result_release(&res);
+	md5_hex(hex, "the real bytes");
+	snprintf(key, sizeof(key), "%s/contents/%s", c.top_hash, hex);
+	got = get_all(remote, key);
+	cr_assert_str_eq(got, "the real bytes");
+	free(got);
+	cr_assert_not(staged(&c, "the real bytes"));
+	ama_objlist_release(&l);
+}
+
 Test(publish, bad_requests_are_refused_before_anything)
 {
 	struct ama_objlist l = AMA_OBJLIST_INIT;
