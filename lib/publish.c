@@ -193,12 +193,6 @@ pthread_mutex_t *ama_pub_asset_lock(struct ama_publish *p, const char *class,
 
 /* ---- small helpers ---- */
 
-int ama_pub_get_text(struct ama_store *s, const char *key,
-		    struct ama_buf *out, uint64_t max)
-{
-	return ama_bucket_get_text(s, key, out, max);
-}
-
 /* Put bytes under key; create-only with AMA_STORE_IF_NONE_MATCH. */
 int ama_pub_put_text(struct ama_store *s, const char *key,
 		    const struct ama_buf *text, unsigned flags)
@@ -212,11 +206,6 @@ int ama_pub_put_text(struct ama_store *s, const char *key,
 	put.size = AMA_STORE_ANY_SIZE;
 	put.flags = flags | AMA_STORE_NO_MULTIPART;
 	return ama_store_put(s, &put, NULL);
-}
-
-int ama_pub_store_fail(int rc, struct ama_store *s, const char *key)
-{
-	return ama_bucket_fail(rc, s, key);
 }
 
 /* ---- classes ---- */
@@ -285,7 +274,7 @@ static int class_create(struct session *s, const char *name,
 	if (rc == AMA_ECONFLICT)	/* made meanwhile: theirs counts */
 		rc = class_read(s, name, out);
 	else if (rc < 0)
-		rc = ama_pub_store_fail(rc, s->remote, key.s);
+		rc = ama_bucket_fail(rc, s->remote, key.s);
 	ama_buf_release(&key);
 	ama_buf_release(&text);
 	return rc;
@@ -446,12 +435,12 @@ static int read_seq(struct session *s, const char *key,
 	json_int_t n = 0;
 	const char *claim = NULL;
 	json_t *j = NULL;
-	int rc = ama_pub_get_text(s->remote, key, &text, MAX_JSON);
+	int rc = ama_bucket_get_text(s->remote, key, &text, AMA_BUCKET_MAX_JSON);
 
 	if (rc == AMA_ENOTFOUND) {
 		rc = 1;
 	} else if (rc < 0) {
-		rc = ama_pub_store_fail(rc, s->remote, key);
+		rc = ama_bucket_fail(rc, s->remote, key);
 	} else {
 		j = json_loadb(ama_buf_str(&text), text.len, 0, NULL);
 		if (!j || json_unpack(j, "{s:I, s?s}", "seq", &n, "claim",
@@ -496,7 +485,7 @@ static int claim_find(struct session *s, const struct ama_class_info *c,
 			if (rc == AMA_ECONFLICT)
 				rc = read_seq(s, key.s, NULL, seq);
 			else if (rc < 0)
-				rc = ama_pub_store_fail(rc, s->remote, key.s);
+				rc = ama_bucket_fail(rc, s->remote, key.s);
 		}
 	}
 	ama_buf_release(&key);
@@ -559,7 +548,7 @@ int ama_publish_asset_create(struct ama_publish *p, const char *class,
 			continue;
 		}
 		if (rc < 0)
-			rc = ama_pub_store_fail(rc, s->remote, key.s);
+			rc = ama_bucket_fail(rc, s->remote, key.s);
 		break;
 	}
 	if (rc == 0 && claim) {
@@ -585,7 +574,7 @@ int ama_publish_asset_create(struct ama_publish *p, const char *class,
 				rc = ama_error_setp(AMA_ECORRUPT, key.s,
 						    "vanished after a conflict");
 		} else if (rc < 0) {
-			rc = ama_pub_store_fail(rc, s->remote, key.s);
+			rc = ama_bucket_fail(rc, s->remote, key.s);
 		}
 	}
 	pthread_mutex_unlock(&p->claim);

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "config.h"
 #include "error.h"
+#include "layout.h"
 #include "index.h"
 #include "manifest.h"
 #include "prog.h"
@@ -209,7 +210,7 @@ static int setup(struct sp *p)
 	if (rc < 0)
 		goto out;
 	ama_buf_reset(&b);
-	ama_buf_addf(&b, "%s/", top);
+	ama_layout_staging_prefix(&b, top);
 	p->st = ama_stage_new(p->s, b.s, staged_one, sent, p);
 out:
 	ama_buf_release(&b);
