@@ -235,6 +235,8 @@ static void commit(struct srv_api *a, const struct srv_request *rq,
 	json_t *j = body_json(rq, out);
 	int rc;
 
+	if (rq->body_buf)	/* read: what it holds is in j now */
+		ama_buf_release(rq->body_buf);
 	if (!j)
 		return;
 	rc = ama_wire_parse_commit_request(&w, j);

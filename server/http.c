@@ -408,6 +408,47 @@ static int authenticate(struct srv_http *h, struct MHD_Connection *c,
 	return 0;
 }
 
+/* The framing headers of a request, counted. */
+struct framing {
+	unsigned lengths;	/* Content-Length */
+	unsigned encodings;	/* Transfer-Encoding */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		f->lengths++;
+	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		f->encodings++;
+	return MHD_YES;
+}
+
+/*
+ * A body framed two ways (two Content-Lengths, or one and a
+ * Transfer-Encoding) is the stuff of request smuggling: which one a
+ * proxy in front believes is anyone's guess. NULL if the framing is
+ * plain, else why not.
+ */
+static const char *framing_problem(struct MHD_Connection *c)
+{
+	struct framing f = { 0, 0 };
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	if (f.lengths > 1)
+		return "the request has more than one Content-Length";
+	if (f.lengths && f.encodings)
+		return "the request has both Content-Length and "
+			"Transfer-Encoding";
+	if (f.encodings > 1)
+		return "the request has more than one Transfer-Encoding";
+	return NULL;
+}
+
 /* Count n more body bytes against the budget: 0, or -1 when it is spent. */
 static int budget_add(struct srv_http *h, struct conn *rq, uint64_t n)
 {
@@ -445,6 +486,9 @@ static enum MHD_Result begin(struct srv_http *h, struct MHD_Connection *c,
 		ama_buf_release(&why);
 		return ret;
 	}
+	if (framing_problem(c))
+		return send_error(h, c, rq, 400, AMA_EINVAL,
+				  framing_problem(c));
 	if (__atomic_load_n(&h->stopping, __ATOMIC_ACQUIRE))
 		return send_error(h, c, rq, 503, AMA_ENET,
 				  "the server is stopping");

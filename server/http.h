@@ -33,7 +33,8 @@
  * control bytes, spaces, bytes above 0x7e) is answered 400 and never
  * reaches the handler: a path means one thing or nothing. The query may
  * also hold '/' and '?', and escapes of any byte but NUL and the control
- * bytes.
+ * bytes. A body framed two ways (two Content-Lengths, or one and a
+ * Transfer-Encoding) is a 400 as well.
  *
  * libmicrohttpd's own messages go to stderr too, each kind at most once a
  * second; the lines held back are counted and said in one line
@@ -46,6 +47,11 @@ struct srv_request {
 	const char *user;	/* the token's user */
 	const char *body;	/* NUL-terminated; "" when none */
 	size_t body_len;
+	/*
+	 * The buffer body is in, when the handler may release it as soon as
+	 * it is read (a job's: see jobs.h); else NULL.
+	 */
+	struct ama_buf *body_buf;
 	void *conn;		/* for srv_query() and srv_take_body() */
 	/*
 	 * What the handler keeps between its calls for one request (see

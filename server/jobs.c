@@ -128,6 +128,7 @@ static void *worker(void *arg)
 		rq.user = job->user;
 		rq.body = ama_buf_str(&job->body);
 		rq.body_len = job->body.len;
+		rq.body_buf = &job->body;	/* read once, then let go */
 		j->run(j->ctx, &rq, &out);
 		if (!out.status)
 			srv_respond_error(&out, 500, AMA_EIO, NULL, NULL,

@@ -21,7 +21,7 @@
  * connections, or fewer than [listen] connections asks for, is refused:
  * the server would run out of descriptors, and stop accepting, under load.
  */
-#define SRV_FD_BASE 24
+#define SRV_FD_BASE 16
 #define SRV_CONNECTIONS_MIN 4
 #define SRV_CONNECTIONS_MAX 4096
 

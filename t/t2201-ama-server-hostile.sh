@@ -140,6 +140,44 @@ test_expect_success 'a bad path is refused before the token is looked at' '
 	echo imaging >expect && test_cmp expect actual
 '
 
+# post.py PORT HEADERS BODY: POST /v1/classes with alice's token, the
+# extra HEADERS and the BODY as given (Python escapes); prints "STATUS BODY"
+cat >post.py <<\EOF
+import socket, sys
+port, headers, body = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+tok = open("alice.token").read().strip()
+def raw(s):
+    return s.encode("latin-1").decode("unicode_escape").encode("latin-1")
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"POST /v1/classes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+          + tok.encode() + b"\r\n" + raw(headers) + b"Connection: close\r\n\r\n"
+          + raw(body))
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+head, _, body = data.partition(b"\r\n\r\n")
+sys.stdout.write(head.split(b" ")[1].decode() + " " + body.decode())
+EOF
+
+test_expect_success 'a body framed two ways is a 400, and nothing is made' '
+	python3 post.py $SERVER_PORT "Content-Length: 16\r\nContent-Length: 1\r\n" \
+		"{\"name\":\"two\"}" >answer &&
+	echo "400 {\"error\":\"the request has more than one Content-Length\",\"code\":\"inval\"}" >expect &&
+	test_cmp expect answer &&
+	python3 post.py $SERVER_PORT "Content-Length: 16\r\nContent-Length: 16\r\n" \
+		"{\"name\":\"two\"}" >answer &&
+	test_cmp expect answer &&
+	python3 post.py $SERVER_PORT "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n" \
+		"10\r\n{\"name\":\"two\"}\r\n0\r\n\r\n" >answer &&
+	echo "400 {\"error\":\"the request has both Content-Length and Transfer-Encoding\",\"code\":\"inval\"}" >expect &&
+	test_cmp expect answer &&
+	curl -s -H @hdr "$SERVER_URL/v1/classes" | jq -r ".classes[].name" >actual &&
+	echo imaging >expect && test_cmp expect actual
+'
+
 test_expect_success 'an empty object list is refused, with 400, over HTTP' '
 	printf "{\"parent\":null,\"message\":\"\",\"objects\":\"\"}" >empty.json &&
 	curl -s -o body -w "%{http_code}\n" -H @hdr --data-binary @empty.json \
@@ -216,6 +254,32 @@ test_expect_success '... and when the bodies are gone the budget is whole again'
 	curl -s -o body -w "%{http_code}\n" -H @hdr --data-binary @big.json \
 		"$SERVER_URL/v1/classes/nosuch/assets/1/commits" >actual &&
 	echo 404 >expect && test_cmp expect actual
+'
+
+test_expect_success 'a client whose commit meets a spent budget waits as Retry-After says' '
+	python3 "$TRASH_DIRECTORY/bigcommit.py" 40000 >mid.json &&
+	jq -j .objects mid.json >mid.records &&
+	{ curl -s -o /dev/null --limit-rate 2M -H @hdr --data-binary @big.json \
+		"$SERVER_URL/v1/classes/nosuch/assets/1/commits" & } &&
+	slow=$! &&
+	sleep 1 &&	# its 8 MiB, sent slowly, hold the budget for 4 s
+	n=0 && until curl -s -o /dev/null -w "%{http_code}\n" -H @hdr \
+			--data-binary @mid.json \
+			"$SERVER_URL/v1/classes/nosuch/assets/1/commits" | grep -qx 503; do
+		sleep 0.1; n=$((n + 1)); test $n -lt 50 || return 1
+	done &&
+	wc -l <"$SERVER_LOG" >mark &&
+	(
+		cd asset &&
+		AMA_ASSET_CLASS=nosuch test_exit_code 2 ama-commit <../mid.records 2>err &&
+		echo "ama-commit: no such class: nosuch" >expect &&
+		test_cmp expect err
+	) &&
+	wait $slow &&
+	tail -n +$(($(cat mark) + 1)) "$SERVER_LOG" | sed "s/ [0-9]*$//" | sort | uniq -c >actual &&
+	cat actual &&
+	grep "POST /v1/classes/nosuch/assets/1/commits 503 alice" actual &&
+	grep "POST /v1/classes/nosuch/assets/1/commits 404 alice" actual
 '
 
 test_expect_success 'a refused configuration: a commit body the budget cannot hold' '

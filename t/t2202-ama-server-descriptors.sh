@@ -170,7 +170,7 @@ test_expect_success '... and no store connection is left in CLOSE-WAIT' '
 test_expect_success 'a small ulimit -n: a configuration whose work does not fit is refused' '
 	test_server_stop &&
 	test_exit_code 2 prlimit --nofile=64:64 -- ama-server --config "$CONF" 2>err &&
-	echo "ama-server: $CONF: 64 descriptors (ulimit -n) are too few: the work this configuration allows needs 768 and leaves 0 for connections, not 4; raise the limit, or lower [listen] threads, [limits] commits or [transfer] jobs" >expect &&
+	echo "ama-server: $CONF: 64 descriptors (ulimit -n) are too few: the work this configuration allows needs 760 and leaves 0 for connections, not 4; raise the limit, or lower [listen] threads, [limits] commits or [transfer] jobs" >expect &&
 	test_cmp expect err
 '
 test_expect_success '... one that fits serves, its connections bounded below the limit' '
