@@ -18,7 +18,7 @@
 #include "prog.h"
 #include "meta.h"
 #include "publish.h"
-#include "settings.h"
+#include "limits.h"
 #include "tokens.h"
 
 static const char usage_str[] =
@@ -33,7 +33,7 @@ struct server {
 	const char *port_file;
 	struct ama_config *cfg;
 	struct srv_tokens *tokens;
-	struct srv_settings set;
+	struct srv_limits set;
 	struct srv_api api;
 	struct srv_http *http;
 };
@@ -170,7 +170,7 @@ static int start(struct server *s)
 
 	if (!tokens)
 		return AMA_ESETUP;
-	rc = srv_settings_load(&s->set, s->cfg, s->config_path);
+	rc = srv_limits_load(&s->set, s->cfg, s->config_path);
 	if (rc < 0)
 		return rc;
 	s->api.body_limit = s->set.body_limit;

@@ -18,20 +18,12 @@
 
 #include "error.h"
 #include "http.h"
+#include "loglimit.h"
 #include "prog.h"
+#include "target.h"
 #include "wire.h"
 
-#define LOG_KINDS 16		/* kinds of libmicrohttpd message held apart */
-#define FLOOD 100		/* a message repeated more in a second ... */
-#define FLOOD_PAUSE_NS 10000000L	/* ... pauses its thread 10 ms */
-
-/* One kind of libmicrohttpd message (its format string), for the limiter. */
-struct log_kind {
-	const char *fmt;
-	double last;		/* when one was last written */
-	unsigned held;		/* held back since */
-	char *text;		/* the last one held back */
-};
+#define FLOOD_PAUSE_NS 10000000L	/* a flood pauses its thread 10 ms */
 
 /* A deferred request waiting for srv_http_wake() or its deadline. */
 struct waiter {
@@ -48,8 +40,7 @@ struct srv_http {
 	int stopping;		/* atomic */
 	unsigned busy;		/* atomic: requests under way */
 	uint64_t spent;		/* atomic: the budget in use */
-	pthread_mutex_t log_mu;
-	struct log_kind kinds[LOG_KINDS];
+	struct srv_loglimit log;		/* libmicrohttpd's messages */
 	/* deferred requests, and the thread that wakes them at their time */
 	pthread_mutex_t wait_mu;
 	pthread_cond_t wait_cond;
@@ -271,75 +262,6 @@ static enum MHD_Result send_error(struct srv_http *h, struct MHD_Connection *c,
 
 /* ---- the request path ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* An RFC 3986 pchar that stands for itself (not '%'). */
-static int is_pchar(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || (c && strchr("-._~!$&'()*+,;=:@",
-						       c));
-}
-
-/*
- * Check the request target as sent: 0 if it is fine, else -1 and why not
- * in *why, in words for the client.
- */
-static int target_check(struct ama_buf *why, const char *s, size_t len)
-{
-	const char *where = "the request path";
-	size_t i;
-	int in_query = 0;
-
-	if (!len || s[0] != '/') {
-		ama_buf_addstr(why, "the request path does not start with '/'");
-		return -1;
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int hi, lo, v;
-
-		if (c == '?' && !in_query) {
-			in_query = 1;
-			where = "the query";
-			continue;
-		}
-		if (is_pchar(c) || c == '/' || (in_query && c == '?'))
-			continue;
-		if (c != '%') {
-			ama_buf_addf(why, "%s holds byte 0x%02X, which has no "
-				     "place in it", where, c);
-			return -1;
-		}
-		hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-		lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-		if (hi < 0 || lo < 0) {
-			ama_buf_addf(why, "%s holds a '%%' without two hex "
-				     "digits after it", where);
-			return -1;
-		}
-		v = hi * 16 + lo;
-		if (in_query ? v < 0x20 || v == 0x7f : !is_pchar(v)) {
-			ama_buf_addf(why, "%s holds %%%c%c, %s", where,
-				     s[i + 1], s[i + 2], in_query ?
-				     "a NUL or control byte" : "which has no "
-				     "place in a path segment");
-			return -1;
-		}
-		i += 2;
-	}
-	return 0;
-}
-
 /*
  * The request target, before libmicrohttpd decodes it: it becomes the
  * request's first state (so this is where a request starts).
@@ -468,7 +390,7 @@ static enum MHD_Result begin(struct srv_http *h, struct MHD_Connection *c,
 	const char *cl;
 	int st;
 
-	if (rq->raw_nul || target_check(&why, rq->raw, rq->raw_len) < 0) {
+	if (rq->raw_nul || srv_target_check(&why, rq->raw, rq->raw_len) < 0) {
 		enum MHD_Result ret;
 
 		rq->bad_path = 1;
@@ -723,89 +645,28 @@ static void *timer_main(void *arg)
 
 /* ---- libmicrohttpd's messages, each kind at most once a second ---- */
 
-/* "N more times in S s: LINE" for the lines of kind k held back. */
-static void say_held(struct log_kind *k, double now)
-{
-	struct ama_buf b = AMA_BUF_INIT;
-	double s = now - k->last;
-
-	ama_buf_addf(&b, "%s: %u more times in %.0f s: ", ama_progname(),
-		     k->held, s < 1 ? 1 : s);
-	/* the held line without its own "ama-server: " */
-	ama_buf_addstr(&b, k->text + strlen(ama_progname()) + 2);
-	write_all(b.s, b.len);
-	ama_buf_release(&b);
-	k->held = 0;
-	k->last = now;
-	free(k->text);
-	k->text = NULL;
-}
-
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct srv_http *h = cls;
 	struct ama_buf b = AMA_BUF_INIT;
-	struct log_kind *k = NULL, *oldest = NULL;
-	double now = now_s();
-	int i;
 
-	ama_buf_addf(&b, "%s: ", ama_progname());
 	ama_buf_vaddf(&b, fmt, ap);
-	if (b.len && b.s[b.len - 1] != '\n')
-		ama_buf_addch(&b, '\n');
-	pthread_mutex_lock(&h->log_mu);
-	for (i = 0; i < LOG_KINDS && !k; i++) {
-		if (h->kinds[i].fmt == fmt)
-			k = &h->kinds[i];
-		else if (!oldest || h->kinds[i].last < oldest->last)
-			oldest = &h->kinds[i];
-	}
-	if (!k) {	/* a new kind takes the slot of the stalest */
-		k = oldest;
-		if (k->held)
-			say_held(k, now);
-		k->fmt = fmt;
-		k->last = 0;
-	}
-	if (k->last && now - k->last < 1.0) {
-		k->held++;	/* said later, counted */
-		free(k->text);
-		k->text = ama_buf_detach(&b);
-		/*
-		 * A flood: libmicrohttpd busy-waits for descriptors, each
-		 * turn a message. Its thread may as well wait here.
-		 */
-		if (k->held > FLOOD) {
-			struct timespec ts = { 0, FLOOD_PAUSE_NS };
+	/*
+	 * A flood: libmicrohttpd busy-waits for descriptors, each turn a
+	 * message. Its thread may as well wait here.
+	 */
+	if (srv_loglimit_say(&h->log, fmt, ama_buf_str(&b), now_s()) >
+	    SRV_LOG_FLOOD) {
+		struct timespec ts = { 0, FLOOD_PAUSE_NS };
 
-			pthread_mutex_unlock(&h->log_mu);
-			nanosleep(&ts, NULL);
-			ama_buf_release(&b);
-			return;
-		}
-	} else if (k->held) {
-		k->held++;
-		free(k->text);
-		k->text = ama_buf_detach(&b);
-		say_held(k, now);
-	} else {
-		write_all(b.s, b.len);
-		k->last = now;
+		nanosleep(&ts, NULL);
 	}
-	pthread_mutex_unlock(&h->log_mu);
 	ama_buf_release(&b);
 }
 
 void srv_http_tick(struct srv_http *h)
 {
-	double now = now_s();
-	int i;
-
-	pthread_mutex_lock(&h->log_mu);
-	for (i = 0; i < LOG_KINDS; i++)
-		if (h->kinds[i].held && now - h->kinds[i].last >= 1.0)
-			say_held(&h->kinds[i], now);
-	pthread_mutex_unlock(&h->log_mu);
+	srv_loglimit_tick(&h->log, now_s());
 }
 
 /* ---- start and stop ---- */
@@ -838,7 +699,7 @@ int srv_http_start(struct srv_http **out, const struct srv_http_opts *o)
 				     "not a numeric IPv4 or IPv6 address",
 				     o->address);
 	}
-	pthread_mutex_init(&h->log_mu, NULL);
+	srv_loglimit_init(&h->log, 2, ama_progname());
 	pthread_mutex_init(&h->wait_mu, NULL);
 	pthread_cond_init(&h->wait_cond, NULL);
 	if (pthread_create(&h->timer, NULL, timer_main, h) != 0) {
@@ -894,8 +755,6 @@ unsigned srv_http_busy(struct srv_http *h)
 
 void srv_http_stop(struct srv_http *h)
 {
-	int i;
-
 	if (!h)
 		return;
 	if (h->d) {
@@ -920,10 +779,7 @@ void srv_http_stop(struct srv_http *h)
 	}
 	if (h->listen_fd != MHD_INVALID_SOCKET && h->d)
 		close(h->listen_fd);
-	srv_http_tick(h);
-	for (i = 0; i < LOG_KINDS; i++)
-		free(h->kinds[i].text);
-	pthread_mutex_destroy(&h->log_mu);
+	srv_loglimit_release(&h->log, now_s());
 	pthread_mutex_destroy(&h->wait_mu);
 	pthread_cond_destroy(&h->wait_cond);
 	free(h);

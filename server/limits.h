@@ -1,6 +1,6 @@
-/* settings.h: ama-server's numbers from its configuration, and the descriptors they need. */
-#ifndef AMA_SERVER_SETTINGS_H
-#define AMA_SERVER_SETTINGS_H
+/* limits.h: ama-server's numbers from its configuration, and the descriptors they need. */
+#ifndef AMA_SERVER_LIMITS_H
+#define AMA_SERVER_LIMITS_H
 
 #include <stdint.h>
 
@@ -33,7 +33,7 @@
  */
 #define SRV_BODY_WEIGHT 3
 
-struct srv_settings {
+struct srv_limits {
 	const char *address;
 	unsigned port;
 	unsigned threads;
@@ -57,7 +57,7 @@ struct srv_settings {
  * soft descriptor limit, and check that they fit. Returns 0, or
  * AMA_ESETUP with a message that names the key and the numbers.
  */
-int srv_settings_load(struct srv_settings *out, const struct ama_config *cfg,
+int srv_limits_load(struct srv_limits *out, const struct ama_config *cfg,
 		      const char *path);
 
 #endif

@@ -1,11 +1,11 @@
-/* settings.c: ama-server's numbers from its configuration, and the descriptors they need. */
+/* limits.c: ama-server's numbers from its configuration, and the descriptors they need. */
 #include "auto-config.h"
 
 #include <string.h>
 #include <sys/resource.h>
 
 #include "error.h"
-#include "settings.h"
+#include "limits.h"
 
 static int number(const struct ama_config *cfg, const char *path,
 		  const char *section, const char *key, long min, long max,
@@ -47,7 +47,7 @@ static unsigned long descriptors(void)
 	return (unsigned long)rl.rlim_cur;
 }
 
-static int load_numbers(struct srv_settings *o, const struct ama_config *cfg,
+static int load_numbers(struct srv_limits *o, const struct ama_config *cfg,
 			const char *path)
 {
 	long port = 8417, threads = 8, idle = 120, conns = -1, per_ip = -1;
@@ -106,7 +106,7 @@ static int load_numbers(struct srv_settings *o, const struct ama_config *cfg,
 	return 0;
 }
 
-int srv_settings_load(struct srv_settings *o, const struct ama_config *cfg,
+int srv_limits_load(struct srv_limits *o, const struct ama_config *cfg,
 		      const char *path)
 {
 	unsigned long sessions, left;
