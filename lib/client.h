@@ -30,12 +30,21 @@
  * file:// folder $XDG_DATA_HOME/ama/remote (or staging), as ama init pins
  * it; file:// folders are created when missing.
  *
- * HTTP mode: [server] timeout is the longest a request may take, in
- * seconds (default 3600; a commit of many objects takes long), [server]
- * retries the tries per request (default 4). Reads, class get-or-create and
- * commits (idempotent by their commit id) are retried on a failed
- * connection and on 500, 502, 503 and 504; creating an asset is retried
- * only when the connection could not be made (nothing was sent).
+ * HTTP mode: a connection is made within 10 s or given up; [server]
+ * timeout (seconds, default 60) is the longest a request waits without a
+ * byte going either way: a stopped server fails the call after that
+ * long, with "no answer from URL for N s ([server] timeout)" (AMA_ENET),
+ * and is not asked again. There is no limit on a whole request: a commit
+ * the server works on for longer is answered 202 and its job asked until
+ * the answer comes (each answer within the server's [limits]
+ * commit-wait), and sent again if the server forgot the job. [server]
+ * retries is the tries per request (default 4): reads, class
+ * get-or-create and commits (idempotent by their commit id) are retried
+ * on a failed connection and on 500, 502, 503 and 504; creating an asset
+ * is retried only when the connection could not be made (nothing was
+ * sent). A 503 with Retry-After (the server is busy or stopping, and did
+ * nothing) is sent again after that many seconds (at most 30), for up to
+ * 10 minutes in all, whatever the request.
  *
  * A client is used from one thread at a time; open one per thread.
  */

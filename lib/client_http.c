@@ -22,6 +22,11 @@
 #include "wire.h"
 
 #define TOKEN_MAX 1024
+#define CONNECT_TIMEOUT 10L	/* seconds to make a connection */
+#define TIMEOUT 60L		/* [server] timeout: seconds without a byte */
+#define BUSY_MAX 600.0		/* seconds a busy server is waited for */
+#define RETRY_AFTER_MAX 30L	/* the longest Retry-After honoured */
+#define REPOSTS 3		/* commits sent again when their job is lost */
 
 struct ama_client_http {
 	char *base;		/* "http://host:port", no trailing '/' */
@@ -29,8 +34,9 @@ struct ama_client_http {
 	struct curl_slist *auth;	/* "Authorization: Bearer ..." */
 	struct curl_slist *json_headers;	/* auth + Content-Type */
 	CURL *curl;		/* one handle: its connection is kept alive */
-	long timeout;		/* seconds per request */
+	long timeout;		/* seconds a request waits for a byte */
 	int attempts;
+	long retry_after;	/* of the last answer, in seconds (0: none) */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -44,6 +50,58 @@ struct reply {
 	long status;
 	struct ama_buf body;
 };
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A request's progress: when a byte last went either way. */
+struct progress {
+	curl_off_t down, up;
+	double last;
+	long timeout;
+	int quiet;		/* set when it gave up */
+};
+
+/*
+ * libcurl calls this about once a second, and whenever bytes move: stop
+ * the transfer when none moved for the timeout. (libcurl's low-speed
+ * limit averages over a few seconds, so it gives up seconds late.)
+ */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct progress *p = ctx;
+	double now = now_s();
+
+	(void)dltotal;
+	(void)ultotal;
+	if (dlnow != p->down || ulnow != p->up) {
+		p->down = dlnow;
+		p->up = ulnow;
+		p->last = now;
+		return 0;
+	}
+	if (now - p->last >= (double)p->timeout) {
+		p->quiet = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void pause_s(double s)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -156,7 +214,7 @@ int ama_client_http_open(struct ama_client_http **out, const char *url,
 	struct ama_client_http *h = ama_calloc(1, sizeof(*h));
 	struct ama_buf token = AMA_BUF_INIT, line = AMA_BUF_INIT;
 	const char *tf = ama_config_get(cfg, "server", "token-file");
-	long timeout = 3600, attempts = 4;
+	long timeout = TIMEOUT, attempts = 4;
 	size_t n = strlen(url);
 	int rc;
 
@@ -169,9 +227,12 @@ int ama_client_http_open(struct ama_client_http **out, const char *url,
 	rc = ama_config_get_int(cfg, "server", "timeout", &timeout);
 	if (rc == 0)
 		rc = ama_config_get_int(cfg, "server", "retries", &attempts);
-	if (rc == 0 && (timeout < 0 || attempts < 1 || attempts > 100))
-		rc = ama_error_set(AMA_ESETUP, "[server] timeout or retries "
-				   "is out of range");
+	if (rc == 0 && (timeout < 1 || timeout > 86400))
+		rc = ama_error_set(AMA_ESETUP, "[server] timeout: %ld is not "
+				   "between 1 and 86400 seconds", timeout);
+	if (rc == 0 && (attempts < 1 || attempts > 100))
+		rc = ama_error_set(AMA_ESETUP, "[server] retries: %ld is not "
+				   "between 1 and 100", attempts);
 	if (rc == 0)
 		rc = read_token(&token, h->token_file);
 	if (rc < 0)
@@ -214,20 +275,18 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
 static void backoff(int attempt)
 {
 	long ms = 100L << (attempt - 1 < 5 ? attempt - 1 : 5);
-	struct timespec ts;
 
-	if (ms > 2000)
-		ms = 2000;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	pause_s((ms > 2000 ? 2000 : ms) / 1000.0);
 }
 
 /*
  * Send one request: path under the base URL, body JSON (NULL: none) with
  * method. Returns 0 with the answer in out (any status), or the error
- * that stopped it after the tries retry allows.
+ * that stopped it after the tries retry allows. A server that sends
+ * nothing for h->timeout seconds is not asked again: it is stopped or
+ * stuck, and waiting once is enough. A 503 with Retry-After (the server
+ * is busy or stopping, and did nothing) is sent again after that time,
+ * for up to BUSY_MAX seconds in all, whatever retry says.
  */
 static int perform(struct ama_client_http *h, const char *method,
 		   const char *path, const char *body, enum retry retry,
@@ -235,23 +294,30 @@ static int perform(struct ama_client_http *h, const char *method,
 {
 	struct ama_buf url = AMA_BUF_INIT;
 	CURL *e = h->curl;
+	double busy = 0;
 	int attempt, rc;
 
 	ama_buf_addf(&url, "%s%s", h->base, path);
 	for (attempt = 1;; attempt++) {
 		CURLcode cc;
 		long os_errno = 0;
+		curl_off_t ra = 0;
+		struct progress pg = { 0, 0, now_s(), h->timeout, 0 };
 
 		ama_buf_reset(&out->body);
 		out->status = 0;
+		h->retry_after = 0;
 		h->errbuf[0] = '\0';
 		curl_easy_setopt(e, CURLOPT_URL, url.s);
 		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, &out->body);
-		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-		curl_easy_setopt(e, CURLOPT_TIMEOUT, h->timeout);
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+		/* no total limit: a request fails when the server goes quiet */
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, &pg);
 		curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 		/* the token goes to this server only, never after a redirect */
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -271,6 +337,16 @@ static int perform(struct ama_client_http *h, const char *method,
 		if (cc == CURLE_OK) {
 			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE,
 					  &out->status);
+			curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra);
+			h->retry_after = ra > RETRY_AFTER_MAX ?
+				RETRY_AFTER_MAX : (long)ra;
+			if (out->status == 503 && h->retry_after > 0 &&
+			    busy + (double)h->retry_after <= BUSY_MAX) {
+				busy += (double)h->retry_after;
+				pause_s((double)h->retry_after);
+				attempt--;	/* not a failure: a wait */
+				continue;
+			}
 			if (retry == RETRY_ANY && attempt < h->attempts &&
 			    (out->status == 500 || out->status == 502 ||
 			     out->status == 503 || out->status == 504)) {
@@ -285,12 +361,22 @@ static int perform(struct ama_client_http *h, const char *method,
 			rc = ama_curl_setup_error(cc, h->base, h->errbuf);
 			goto out;
 		}
+		if (pg.quiet) {
+			rc = ama_error_set(AMA_ENET, "no answer from %s for "
+					   "%ld s ([server] timeout)", h->base,
+					   h->timeout);
+			break;
+		}
 		if ((retry == RETRY_ANY || cc == CURLE_COULDNT_CONNECT) &&
-		    attempt < h->attempts) {
+		    cc != CURLE_OPERATION_TIMEDOUT && attempt < h->attempts) {
 			backoff(attempt);
 			continue;
 		}
-		if (cc == CURLE_COULDNT_CONNECT)
+		if (cc == CURLE_OPERATION_TIMEDOUT)
+			rc = ama_error_set(AMA_ESETUP, "cannot connect to %s "
+					   "in %ld s", h->base,
+					   CONNECT_TIMEOUT);
+		else if (cc == CURLE_COULDNT_CONNECT)
 			rc = ama_error_set(AMA_ESETUP,
 					   "cannot connect to %s: %s", h->base,
 					   os_errno ? strerror((int)os_errno) :
@@ -354,10 +440,13 @@ static int answer(struct ama_client_http *h, struct reply *r, json_t **json,
 	return code;
 }
 
-/* GET (body NULL) or POST path and parse the JSON answer into *json. */
-static int call(struct ama_client_http *h, const char *method,
-		const char *path, json_t *body, enum retry retry,
-		json_t **json, struct ama_buf *problems)
+/*
+ * GET (body NULL) or POST path and parse the JSON answer into *json; its
+ * status into *status when that is not NULL.
+ */
+static int call_status(struct ama_client_http *h, const char *method,
+		       const char *path, json_t *body, enum retry retry,
+		       json_t **json, struct ama_buf *problems, long *status)
 {
 	struct reply r = { 0, AMA_BUF_INIT };
 	char *text = NULL;
@@ -371,9 +460,19 @@ static int call(struct ama_client_http *h, const char *method,
 	rc = perform(h, method, path, text, retry, &r);
 	if (rc == 0)
 		rc = answer(h, &r, json, problems);
+	if (status)
+		*status = r.status;
 	free(text);
 	ama_buf_release(&r.body);
 	return rc;
+}
+
+static int call(struct ama_client_http *h, const char *method,
+		const char *path, json_t *body, enum retry retry,
+		json_t **json, struct ama_buf *problems)
+{
+	return call_status(h, method, path, body, retry, json, problems,
+			   NULL);
 }
 
 static int bad_answer(struct ama_client_http *h)
@@ -508,21 +607,70 @@ int ama_client_http_assets(struct ama_client_http *h, const char *class,
 	return rc;
 }
 
+/*
+ * The answer of a commit that got 202 {"job": ID} (in *j, released here):
+ * ask path/ID until it comes, after each 202 waiting the Retry-After it
+ * gives. AMA_ENOTFOUND with *lost set when the server forgot the job.
+ */
+static int commit_poll(struct ama_client_http *h, const char *path,
+		       json_t **j, struct ama_buf *problems, int *lost)
+{
+	struct ama_buf poll = AMA_BUF_INIT;
+	char id[AMA_WIRE_JOBLEN + 1];
+	long status = 202;
+	int rc = 0;
+
+	*lost = 0;
+	if (ama_wire_parse_job(id, *j) < 0) {
+		json_decref(*j);
+		*j = NULL;
+		return ama_error_set(AMA_EREMOTE, "bad answer from %s: 202 "
+				     "without a job", h->base);
+	}
+	ama_buf_addf(&poll, "%s/%s", path, id);
+	while (rc == 0 && status == 202) {
+		json_decref(*j);
+		*j = NULL;
+		/* the server waited before its 202: its pause is short */
+		pause_s(h->retry_after > 0 ? (double)h->retry_after : 1.0);
+		rc = call_status(h, "GET", poll.s, NULL, RETRY_ANY, j,
+				 problems, &status);
+	}
+	if (rc == AMA_ENOTFOUND && status == 404)
+		*lost = 1;
+	ama_buf_release(&poll);
+	return rc;
+}
+
 int ama_client_http_commit(struct ama_client_http *h,
 			   const struct ama_commit_request *rq,
 			   struct ama_commit_result *out)
 {
 	struct ama_buf path = AMA_BUF_INIT;
-	json_t *body, *j;
-	int rc;
+	json_t *body, *j = NULL;
+	long status = 0;
+	int rc, lost = 0, sent;
 
 	body = ama_wire_commit_request(rq);
 	if (!body)
 		return AMA_EINVAL;
 	ama_buf_addf(&path, "/v1/classes/%s/assets/%" PRIu64 "/commits",
 		     rq->class, rq->seq);
-	/* a commit is idempotent (its commit id): retrying it is safe */
-	rc = call(h, "POST", path.s, body, RETRY_ANY, &j, &out->problems);
+	/*
+	 * A commit is idempotent (its commit id): retrying it is safe, and
+	 * so is sending it again when the server forgot its job.
+	 */
+	for (sent = 0; sent <= REPOSTS; sent++) {
+		lost = 0;
+		ama_buf_reset(&out->problems);
+		rc = call_status(h, "POST", path.s, body, RETRY_ANY, &j,
+				 &out->problems, &status);
+		if (rc == 0 && status == 202)
+			rc = commit_poll(h, path.s, &j, &out->problems,
+					 &lost);
+		if (!lost)
+			break;
+	}
 	json_decref(body);
 	ama_buf_release(&path);
 	if (rc < 0)

@@ -103,9 +103,17 @@ static int open_repo(git_repository **repo, const char *path, unsigned flags)
 	return 0;
 }
 
+static size_t open_packs;	/* atomic: set by ama_meta_set_open_packs */
+
+void ama_meta_set_open_packs(size_t n)
+{
+	__atomic_store_n(&open_packs, n < 1 ? 1 : n, __ATOMIC_RELEASE);
+}
+
 int ama_meta_open(struct ama_meta **out, const char *path, unsigned flags)
 {
 	struct ama_meta *m;
+	size_t packs = __atomic_load_n(&open_packs, __ATOMIC_ACQUIRE);
 	int rc;
 
 	*out = NULL;
@@ -116,6 +124,9 @@ int ama_meta_open(struct ama_meta **out, const char *path, unsigned flags)
 	 * into must be on disk by then.
 	 */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	/* descriptors bounded by the setting, not by the versions read */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT,
+			 packs ? packs : (size_t)AMA_META_OPEN_PACKS);
 	m = ama_calloc(1, sizeof(*m));
 	rc = open_repo(&m->repo, path, flags);
 	if (rc < 0)

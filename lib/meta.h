@@ -67,6 +67,18 @@ struct ama_meta;
 int ama_meta_open(struct ama_meta **out, const char *path, unsigned flags);
 void ama_meta_close(struct ama_meta *m);
 
+/*
+ * At most n pack files open at once in this process, across every handle
+ * (libgit2's mwindow file limit): the least recently used is closed
+ * first, and opened again when needed. Each version is a pack of its
+ * own, so without a limit every version ever read keeps a descriptor
+ * open. ama_meta_open sets AMA_META_OPEN_PACKS unless this was called
+ * first; the setting takes effect at the next ama_meta_open. n is at
+ * least 1.
+ */
+#define AMA_META_OPEN_PACKS 32
+void ama_meta_set_open_packs(size_t n);
+
 /* One version as the repository holds it. */
 struct ama_meta_version {
 	struct ama_version version;

@@ -72,14 +72,49 @@ int ama_pub_session_get(struct ama_publish *p, struct session **out)
 	return session_open(p, out);
 }
 
+static double monotonic(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 void ama_pub_session_put(struct ama_publish *p, struct session *s)
 {
 	if (!s)
 		return;
+	s->idle_since = monotonic();
 	pthread_mutex_lock(&p->mu);
 	s->next = p->idle;
 	p->idle = s;
 	pthread_mutex_unlock(&p->mu);
+}
+
+unsigned ama_publish_trim(struct ama_publish *p, double idle)
+{
+	struct session **pp, *s, *stale = NULL;
+	double now = monotonic();
+	unsigned n = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (pp = &p->idle; (s = *pp) != NULL;) {
+		if (now - s->idle_since >= idle) {
+			*pp = s->next;
+			s->next = stale;
+			stale = s;
+		} else {
+			pp = &s->next;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	while (stale) {	/* closed outside the lock: closing takes time */
+		s = stale;
+		stale = s->next;
+		session_free(s);
+		n++;
+	}
+	return n;
 }
 
 int ama_pub_session_meta(struct ama_publish *p, struct session *s)

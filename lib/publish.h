@@ -53,6 +53,14 @@ struct ama_publish_opts {
 int ama_publish_open(struct ama_publish **out,
 		     const struct ama_publish_opts *o);
 void ama_publish_close(struct ama_publish *p);
+/*
+ * Close the handles the publisher keeps for reuse (store connections,
+ * repository handles) that nobody has used for idle seconds or more, so
+ * that a burst of work does not keep its descriptors: a long-running
+ * caller (ama-server) calls this now and then. Returns how many sets of
+ * handles it closed.
+ */
+unsigned ama_publish_trim(struct ama_publish *p, double idle);
 
 /*
  * The class called name: read from remote classes/<name>.json; with
@@ -199,7 +207,8 @@ void ama_commit_result_release(struct ama_commit_result *r);
  * Returns 0, AMA_EREMOTE (refused: out->problems says why; no version is
  * made and nothing is deleted, though contents verified on the way may
  * already be in remote), AMA_ENOTFOUND (no such class or asset),
- * AMA_EINVAL (bad objects, author or parent), AMA_ECONFLICT, or a store
+ * AMA_EINVAL (bad objects, an empty object list: a version holds at
+ * least one object, author or parent), AMA_ECONFLICT, or a store
  * or repository error. out is initialized by the call; release it with
  * ama_commit_result_release whatever the call returned.
  */

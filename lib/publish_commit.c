@@ -1114,6 +1114,10 @@ static int check_request(const struct ama_commit_request *rq)
 				     (long long)rq->time);
 	if (!rq->objects)
 		return ama_error_set(AMA_EINVAL, "no object list");
+	/* as ama upload: an emptied index must not publish "no files" */
+	if (!rq->objects->n)
+		return ama_error_set(AMA_EINVAL, "an empty object list: a "
+				     "version holds at least one object");
 	return ama_objlist_check(rq->objects);
 }
 

@@ -32,6 +32,7 @@ struct session {
 	struct ama_store *remote;
 	struct ama_store *staging;
 	struct ama_meta *meta;		/* opened on first use */
+	double idle_since;		/* in the pool since (monotonic s) */
 };
 
 struct known_class {

@@ -411,6 +411,16 @@ int ama_wire_parse_commit_result(struct ama_commit_result *out, json_t *j)
 	return 0;
 }
 
+json_t *ama_wire_job(const char *job)
+{
+	return json_pack("{s:s}", "job", job);
+}
+
+int ama_wire_parse_job(char *out, json_t *j)
+{
+	return get_hex(j, "job", AMA_WIRE_JOBLEN, out);
+}
+
 /* --- errors --- */
 
 /* The problems lines ("<reason> TAB path", record form) as JSON. */

@@ -87,6 +87,16 @@ json_t *ama_wire_commit_result(const struct ama_commit_result *r);
 int ama_wire_parse_commit_result(struct ama_commit_result *out, json_t *j);
 
 /*
+ * A commit still at work on the server (its 202): {"job": JOB}, JOB
+ * AMA_WIRE_JOBLEN lowercase hex digits. Its answer comes from GET
+ * .../commits/JOB (see ama-server(8)).
+ */
+#define AMA_WIRE_JOBLEN 32
+json_t *ama_wire_job(const char *job);
+/* out: AMA_WIRE_JOBLEN + 1 bytes. Returns 0 or AMA_EINVAL. */
+int ama_wire_parse_job(char *out, json_t *j);
+
+/*
  * An error: {"error": message, "code": the AMA_E* code's name ("notfound"
  * for AMA_ENOTFOUND), "subject": wire path or absent, "problems":
  * [{"reason","path"}] or absent}. problems (may be NULL or empty) holds

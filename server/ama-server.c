@@ -16,7 +16,9 @@
 #include "http.h"
 #include "lockfile.h"
 #include "prog.h"
+#include "meta.h"
 #include "publish.h"
+#include "limits.h"
 #include "tokens.h"
 
 static const char usage_str[] =
@@ -31,6 +33,7 @@ struct server {
 	const char *port_file;
 	struct ama_config *cfg;
 	struct srv_tokens *tokens;
+	struct srv_limits set;
 	struct srv_api api;
 	struct srv_http *http;
 };
@@ -131,21 +134,18 @@ static int open_publisher(struct server *s)
 	const char *remote = need(s, "store", "remote");
 	const char *staging = remote ? need(s, "store", "staging") : NULL;
 	const char *repo = staging ? need(s, "repository", "path") : NULL;
-	long jobs = 0;
 	int rc;
 
 	if (!repo)
 		return AMA_ESETUP;
 	/* file:// folders are made by the publisher when missing */
-	rc = ama_config_get_int(s->cfg, "transfer", "jobs", &jobs);
-	if (rc < 0)
-		return rc;
+	ama_meta_set_open_packs(s->set.open_packs);
 	memset(&o, 0, sizeof(o));
 	o.remote_url = remote;
 	o.staging_url = staging;
 	o.cfg = s->cfg;
 	o.repo_path = repo;
-	o.jobs = jobs > 0 && jobs < 1024 ? (int)jobs : 0;
+	o.jobs = s->set.jobs;
 	rc = ama_publish_open(&s->api.pub, &o);
 	if (rc < 0)
 		return rc;
@@ -162,42 +162,20 @@ static int open_publisher(struct server *s)
 	return 0;
 }
 
-static int get_number(struct server *s, const char *section, const char *key,
-		      long min, long max, long *v)
-{
-	int rc = ama_config_get_int(s->cfg, section, key, v);
-
-	if (rc == 0 && (*v < min || *v > max))
-		rc = ama_error_set(AMA_ESETUP, "[%s] %s: %ld is not between "
-				   "%ld and %ld", section, key, *v, min, max);
-	return rc;
-}
-
 static int start(struct server *s)
 {
 	struct srv_http_opts o;
-	const char *addr = ama_config_get(s->cfg, "listen", "address");
 	const char *tokens = need(s, "auth", "tokens");
-	long port = 8417, threads = 8, idle = 120;
 	int rc;
 
 	if (!tokens)
 		return AMA_ESETUP;
-	rc = get_number(s, "listen", "port", 0, 65535, &port);
-	if (rc == 0)
-		rc = get_number(s, "listen", "threads", 1, 256, &threads);
-	if (rc == 0)
-		rc = get_number(s, "listen", "idle-timeout", 1, 86400, &idle);
-	s->api.body_limit = 1 << 20;
-	s->api.commit_limit = 512ULL << 20;
-	if (rc == 0)
-		rc = ama_config_get_size(s->cfg, "limits", "body",
-					 &s->api.body_limit);
-	if (rc == 0)
-		rc = ama_config_get_size(s->cfg, "limits", "commit-body",
-					 &s->api.commit_limit);
+	rc = srv_limits_load(&s->set, s->cfg, s->config_path);
 	if (rc < 0)
 		return rc;
+	s->api.body_limit = s->set.body_limit;
+	s->api.commit_limit = s->set.commit_limit;
+	s->api.commit_wait_ms = s->set.commit_wait_ms;
 	rc = srv_tokens_open(&s->tokens, tokens);
 	if (rc == AMA_ENOTFOUND)
 		return ama_error_setp(AMA_ESETUP, tokens, "no tokens file: add "
@@ -205,13 +183,20 @@ static int start(struct server *s)
 				      "add USER'");
 	if (rc == 0)
 		rc = open_publisher(s);
+	if (rc == 0)
+		rc = srv_jobs_start(&s->api.jobs, s->set.commits,
+				    srv_api_run_commit, &s->api);
 	if (rc < 0)
 		return rc;
 	memset(&o, 0, sizeof(o));
-	o.address = addr && *addr ? addr : "127.0.0.1";
-	o.port = (unsigned)port;
-	o.threads = (unsigned)threads;
-	o.idle_timeout = (unsigned)idle;
+	o.address = s->set.address;
+	o.port = s->set.port;
+	o.threads = s->set.threads;
+	o.idle_timeout = s->set.idle_timeout;
+	o.connections = s->set.connections;
+	o.per_ip = s->set.per_ip;
+	o.budget = s->set.memory;
+	o.body_weight = SRV_BODY_WEIGHT;
 	o.tokens = s->tokens;
 	o.handle = srv_api_handle;
 	o.limit = srv_api_limit;
@@ -235,26 +220,40 @@ static int start(struct server *s)
 	return 0;
 }
 
+/* Requests under way, and commits running (their clients may poll later). */
+static unsigned under_way(struct server *s)
+{
+	return srv_http_busy(s->http) + srv_jobs_busy(s->api.jobs);
+}
+
+/* Once a second: the log's held lines, store handles left idle. */
+static void tick(struct server *s)
+{
+	srv_http_tick(s->http);
+	ama_publish_trim(s->api.pub, s->set.keep_idle);
+}
+
 /*
  * Wait for SIGTERM or SIGINT, then stop: no new connections, the
- * requests under way finish, exit 0. A second signal stops at once.
+ * requests and commits under way finish, exit 0. A second signal stops at
+ * once.
  */
 static int serve(struct server *s, const sigset_t *sigs)
 {
-	struct timespec tick = { 0, 50 * 1000000L };
+	struct timespec second = { 1, 0 }, tick_ = { 0, 50 * 1000000L };
 	siginfo_t si;
 	int sig;
 
-	while (sigwait(sigs, &sig) != 0)
-		;
+	while ((sig = sigtimedwait(sigs, &si, &second)) < 0)
+		tick(s);
 	ama_msg("%s: stopping; %u requests under way",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT",
 		srv_http_busy(s->http));
 	srv_http_quiesce(s->http);
-	while (srv_http_busy(s->http) > 0) {
-		if (sigtimedwait(sigs, &si, &tick) > 0) {
+	while (under_way(s) > 0) {
+		if (sigtimedwait(sigs, &si, &tick_) > 0) {
 			ama_msg("stopped with %u requests under way",
-				srv_http_busy(s->http));
+				under_way(s));
 			return 1;
 		}
 	}
@@ -263,9 +262,16 @@ static int serve(struct server *s, const sigset_t *sigs)
 
 static void release(struct server *s)
 {
-	srv_http_stop(s->http);
-	if (s->api.pub)
-		ama_publish_close(s->api.pub);
+	/*
+	 * A commit still running (a second signal) keeps the front, the
+	 * jobs and the publisher it uses: the process's exit ends them all.
+	 */
+	if (!s->api.jobs || srv_jobs_busy(s->api.jobs) == 0) {
+		srv_http_stop(s->http);
+		srv_jobs_stop(s->api.jobs, 1);
+		if (s->api.pub)
+			ama_publish_close(s->api.pub);
+	}
 	ama_client_class_release(&s->api.where);
 	srv_tokens_close(s->tokens);
 	ama_config_free(s->cfg);

@@ -235,6 +235,8 @@ static void commit(struct srv_api *a, const struct srv_request *rq,
 	json_t *j = body_json(rq, out);
 	int rc;
 
+	if (rq->body_buf)	/* read: what it holds is in j now */
+		ama_buf_release(rq->body_buf);
 	if (!j)
 		return;
 	rc = ama_wire_parse_commit_request(&w, j);
@@ -261,6 +263,120 @@ static void commit(struct srv_api *a, const struct srv_request *rq,
 				 ama_wire_commit_result(&res));
 	ama_commit_result_release(&res);
 	ama_wire_commit_release(&w);
+}
+
+/* ---- commits as jobs (server/jobs.h) ---- */
+
+/* What a commit request keeps while it waits for its job. */
+struct job_wait {
+	struct srv_api *a;
+	struct srv_job *job;
+	void *token;		/* while armed */
+	char *location;		/* of the 202 */
+};
+
+static void job_wait_free(void *state)
+{
+	struct job_wait *w = state;
+
+	if (w->token)
+		srv_job_unwait(w->a->jobs, w->job, w->token);
+	srv_job_put(w->a->jobs, w->job);
+	free(w->location);
+	free(w);
+}
+
+static void job_arm(void *arg, void *token)
+{
+	struct job_wait *w = arg;
+
+	w->token = token;
+	srv_job_wait(w->a->jobs, w->job, token);
+}
+
+/*
+ * Answer with the job's answer if it has ended; else wait for it (the
+ * first call) or answer 202 with its URL under commits (the call after
+ * the wait). Takes over the reference to job.
+ */
+static void job_answer(struct srv_api *a, const struct srv_request *rq,
+		       struct srv_response *out, struct srv_job *job,
+		       const char *commits)
+{
+	struct job_wait *w = *rq->state;
+	struct ama_buf url = AMA_BUF_INIT;
+
+	if (!w) {
+		w = ama_calloc(1, sizeof(*w));
+		w->a = a;
+		w->job = job;
+		*rq->state = w;
+		*rq->state_free = job_wait_free;
+	}
+	if (w->token) {
+		srv_job_unwait(a->jobs, w->job, w->token);
+		w->token = NULL;
+	}
+	if (srv_job_answer(a->jobs, w->job, out))
+		return;
+	if (!rq->again && a->commit_wait_ms) {
+		out->defer_ms = a->commit_wait_ms;
+		out->arm = job_arm;
+		out->arm_arg = w;
+		return;
+	}
+	ama_buf_addf(&url, "%s/%s", commits, srv_job_id(w->job));
+	free(w->location);
+	w->location = ama_buf_detach(&url);
+	srv_respond_json(out, 202, ama_wire_job(srv_job_id(w->job)));
+	out->location = w->location;
+	out->retry_after = 1;
+}
+
+/* POST .../commits: the commit becomes a job (or joins its twin). */
+static void commit_job(struct srv_api *a, const struct srv_request *rq,
+		       struct srv_response *out)
+{
+	struct srv_http *front = srv_request_front(rq);
+	struct srv_job *job = NULL;
+	struct ama_buf body;
+	uint64_t share;
+
+	if (!rq->again) {
+		srv_take_body(rq, &body, &share);
+		job = srv_jobs_submit(a->jobs, front, rq, &body, &share);
+		/* a twin under way took nothing: this copy goes */
+		ama_buf_release(&body);
+		srv_budget_release(front, share);
+	}
+	job_answer(a, rq, out, job, rq->path);
+}
+
+/* GET .../commits/JOB: the answer of a commit that got 202. */
+static void commit_poll(struct srv_api *a, const struct srv_request *rq,
+			struct srv_response *out, const char *id)
+{
+	struct srv_job *job = NULL;
+	struct ama_buf commits = AMA_BUF_INIT;
+
+	if (!rq->again) {
+		if (strlen(id) != AMA_WIRE_JOBLEN ||
+		    strspn(id, "0123456789abcdef") != AMA_WIRE_JOBLEN) {
+			bad(out, "'%s' is not a commit job", id);
+			return;
+		}
+		job = srv_jobs_find(a->jobs, id, rq->user);
+		if (!job) {
+			srv_respond_error(out, 404, AMA_ENOTFOUND, NULL, NULL,
+					  "no such commit job: %s (it ended "
+					  "long ago, or the server started "
+					  "again): send the commit again", id);
+			return;
+		}
+	}
+	ama_buf_add(&commits, rq->path, strlen(rq->path) - AMA_WIRE_JOBLEN - 1);
+	job_answer(a, rq, out, job, ama_buf_str(&commits));
+	ama_buf_release(&commits);
 }
 
 static int add_version(const struct ama_meta_version *v, void *ctx)
@@ -347,6 +463,8 @@ static int route_ok(const struct route *r)
 	case 5:
 		return is(r, 2, "assets") &&
 			(is(r, 4, "commits") || is(r, 4, "versions"));
+	case 6:
+		return is(r, 2, "assets") && is(r, 4, "commits");
 	case 7:
 		return is(r, 2, "assets") && is(r, 4, "versions") &&
 			is(r, 6, "manifest");
@@ -396,10 +514,14 @@ void srv_api_handle(void *ctx, const struct srv_request *rq,
 	case 5:
 		if (is(&r, 4, "commits")) {
 			if (method_ok(rq, out, "POST"))
-				commit(a, rq, out, r.part[1], seq);
+				commit_job(a, rq, out);
 		} else if (method_ok(rq, out, "GET")) {
 			versions(a, rq, out, r.part[1], seq);
 		}
+		break;
+	case 6:
+		if (method_ok(rq, out, "GET"))
+			commit_poll(a, rq, out, r.part[5]);
 		break;
 	default:
 		if (method_ok(rq, out, "GET"))
@@ -407,6 +529,22 @@ void srv_api_handle(void *ctx, const struct srv_request *rq,
 		break;
 	}
 out:
+	free(r.buf);
+}
+
+void srv_api_run_commit(void *ctx, const struct srv_request *rq,
+			struct srv_response *out)
+{
+	struct route r;
+	uint64_t seq = 0;
+
+	/* the request passed srv_api_handle's checks on its way here */
+	if (split(&r, rq->path) < 0 || r.n != 5 ||
+	    parse_seq(&seq, r.part[3]) < 0)
+		srv_respond_error(out, 500, AMA_EIO, NULL, NULL,
+				  "a commit job lost its path");
+	else
+		commit(ctx, rq, out, r.part[1], seq);
 	free(r.buf);
 }
 

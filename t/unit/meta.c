@@ -932,3 +932,99 @@ Test(meta, writers_of_different_assets_run_in_parallel)
 	ama_buf_release(&out);
 	ama_meta_close(meta);
 }
+
+/* The descriptors of this process open on a .pack file. */
+static size_t open_pack_files(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	size_t n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		char link[300], target[512];
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len < 5)
+			continue;
+		target[len] = '\0';
+		if (!strcmp(target + len - 5, ".pack"))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+Test(meta, reading_many_versions_keeps_few_packs_open)
+{
+	struct ama_meta *meta = open_new();
+	struct ama_meta_version prev, v;
+	unsigned i;
+	size_t without;
+
+	/* 40 versions, each one file more: 40 packs */
+	for (i = 0; i < 40; i++) {
+		struct ama_manifest m;
+		char ver[AMA_VERSION_BUFSIZE], par[AMA_VERSION_BUFSIZE];
+		struct ama_version vv = { 0, 0, i }, pv = { 0, 0, i - 1 };
+		unsigned k;
+
+		ama_version_format(ver, &vv);
+		if (i)
+			ama_version_format(par, &pv);
+		manifest(&m, "runs", 1, ver, i ? par : NULL, "v");
+		for (k = 0; k <= i; k++) {
+			char path[32];
+
+			snprintf(path, sizeof(path), "d%02u/f", k);
+			add(&m.objects, path, k);
+		}
+		write_ok(meta, &v, &m, NULL);
+		ama_manifest_release(&m);
+		if (i)
+			ama_meta_version_release(&prev);
+		prev = v;
+	}
+	ama_meta_version_release(&prev);
+	ama_meta_close(meta);
+	cr_assert_eq(packs(&(size_t){ 0 }), 40);
+
+	/* no limit to speak of: every pack read stays open */
+	ama_meta_set_open_packs(1000);
+	meta = open_new();
+	for (i = 0; i < 40; i++) {
+		struct ama_version want = { 0, 0, i };
+		struct ama_objlist l = AMA_OBJLIST_INIT;
+
+		cr_assert_eq(ama_meta_find_version(meta, &v, "runs", 1, &want),
+			     0);
+		cr_assert_eq(ama_meta_read_objects(meta, &l, &v), 0);
+		ama_objlist_release(&l);
+		ama_meta_version_release(&v);
+	}
+	without = open_pack_files();
+	ama_meta_close(meta);
+	cr_assert_geq(without, 40, "%zu", without);
+
+	/* limited: at most that many, however many versions are read */
+	ama_meta_set_open_packs(4);
+	meta = open_new();
+	for (i = 0; i < 40; i++) {
+		struct ama_version want = { 0, 0, 39 - i };
+		struct ama_objlist l = AMA_OBJLIST_INIT;
+
+		cr_assert_eq(ama_meta_find_version(meta, &v, "runs", 1, &want),
+			     0);
+		cr_assert_eq(ama_meta_read_objects(meta, &l, &v), 0, "%s",
+			     ama_error_msg());
+		cr_assert_eq(l.n, 40 - i);
+		ama_objlist_release(&l);
+		ama_meta_version_release(&v);
+		cr_assert_leq(open_pack_files(), 4, "%zu after %u versions",
+			      open_pack_files(), i + 1);
+	}
+	ama_meta_close(meta);
+	ama_meta_set_open_packs(AMA_META_OPEN_PACKS);
+}

@@ -912,6 +912,47 @@ Test(publish, bad_requests_are_refused_before_anything)
 	ama_objlist_release(&l);
 }
 
+Test(publish, an_empty_object_list_is_refused)
+{
+	struct ama_objlist l = AMA_OBJLIST_INIT;
+	struct ama_commit_request rq;
+	struct ama_commit_result res;
+
+	new_class("imaging");
+	new_asset("imaging");
+	request(&rq, "imaging", 1, NULL, &l);
+	cr_assert_eq(ama_publish_commit(pub, &rq, &res), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(), "an empty object list: a version "
+			 "holds at least one object");
+	ama_commit_result_release(&res);
+	cr_assert_eq(versions("imaging", 1).n, 0);
+	cr_assert_eq(count("meta.git/objects/pack"), 0);
+}
+
+Test(publish, idle_handles_are_closed_by_trim)
+{
+	struct ama_class_info c = new_class("imaging");
+	struct ama_objlist l = AMA_OBJLIST_INIT;
+	struct ama_commit_request rq;
+	struct ama_commit_result res;
+	char v[AMA_VERSION_BUFSIZE];
+
+	new_asset("imaging");
+	stage(&c, "alpha");
+	add(&l, "a", "alpha");
+	request(&rq, "imaging", 1, NULL, &l);
+	commit_ok(&rq, &res, v);
+	ama_commit_result_release(&res);
+	/* the commit's worker threads each left a set of handles */
+	cr_assert_eq(ama_publish_trim(pub, 3600), 0);
+	cr_assert_geq(ama_publish_trim(pub, 0), 1);
+	cr_assert_eq(ama_publish_trim(pub, 0), 0);
+	/* and the publisher opens new ones when it needs them */
+	cr_assert_eq(versions("imaging", 1).n, 1);
+	cr_assert_eq(ama_publish_trim(pub, 0), 1);
+	ama_objlist_release(&l);
+}
+
 /* ---- concurrency ---- */
 
 struct committer {

@@ -235,6 +235,27 @@ Test(commit, a_result_reads_back)
 	json_decref(j);
 }
 
+Test(commit, a_job_reads_back_and_a_bad_one_is_refused)
+{
+	char job[AMA_WIRE_JOBLEN + 1];
+	json_t *j = roundtrip(ama_wire_job("0123456789abcdef0123456789abcdef"));
+
+	cr_assert_eq(ama_wire_parse_job(job, j), 0);
+	cr_assert_str_eq(job, "0123456789abcdef0123456789abcdef");
+	json_decref(j);
+	j = json_pack("{s:s}", "job", "0123456789ABCDEF0123456789abcdef");
+	cr_assert_eq(ama_wire_parse_job(job, j), AMA_EINVAL);
+	cr_assert_str_eq(ama_error_msg(),
+			 "'job' is not 32 lowercase hex digits");
+	json_decref(j);
+	j = json_pack("{s:s}", "job", "../../versions");
+	cr_assert_eq(ama_wire_parse_job(job, j), AMA_EINVAL);
+	json_decref(j);
+	j = json_pack("{s:i}", "job", 7);
+	cr_assert_eq(ama_wire_parse_job(job, j), AMA_EINVAL);
+	json_decref(j);
+}
+
 static void a_class(struct ama_class_info *c)
 {
 	memset(c, 0, sizeof(*c));
