@@ -1,7 +1,6 @@
-/* client.c: one API for publishing, in this process ("local") or through ama-server over HTTP. */
+/* client.c: one API for publishing and reading: in this process ("local"), through ama-server over HTTP, or the bucket alone. */
 #include "auto-config.h"
 
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,91 +10,27 @@
 #include "client.h"
 #include "client_backend.h"
 #include "error.h"
-#include "xdg.h"
+#include "settings.h"
 
 struct ama_client {
-	/* local: the publisher and where it says a class's content lives */
-	struct ama_publish *pub;
-	struct ama_client_class where;
-	/* HTTP */
-	struct ama_client_http *http;
+	const struct ama_client_ops *ops;
+	void *b;
 };
 
-/*
- * [store] which, else the embedded default's file:// folder (ama's folder
- * of the XDG data home, lib/xdg.h), into *out (caller frees). Returns 0,
- * or AMA_ESETUP when there is no home folder for the default.
- */
-static int store_url(char **out, const struct ama_config *cfg,
-		     const char *which)
+char *ama_client_dup(const char *s)
 {
-	const char *url = ama_config_get(cfg, "store", which);
-	struct ama_buf b = AMA_BUF_INIT;
-	char *dir;
-	int rc;
+	return s ? ama_strdup(s) : NULL;
+}
 
-	if (url && *url) {
-		*out = ama_strdup(url);
-		return 0;
-	}
-	rc = ama_xdg_path(&dir, AMA_XDG_DATA, which);
+static int finish_open(struct ama_client **out, struct ama_client *c, int rc)
+{
 	if (rc < 0) {
+		free(c);
 		*out = NULL;
 		return rc;
 	}
-	ama_buf_addf(&b, "file://%s", dir);
-	free(dir);
-	*out = ama_buf_detach(&b);
+	*out = c;
 	return 0;
-}
-
-static char *get_or_null(const struct ama_config *cfg, const char *section,
-			 const char *key)
-{
-	const char *v = ama_config_get(cfg, section, key);
-
-	return v && *v ? ama_strdup(v) : NULL;
-}
-
-static int open_local(struct ama_client *c, const struct ama_config *cfg)
-{
-	struct ama_publish_opts o;
-	const char *repo = ama_config_get(cfg, "server", "repository");
-	char *repo_path;
-	long jobs = 0;
-	int rc;
-
-	rc = store_url(&c->where.remote, cfg, "remote");
-	if (rc == 0)
-		rc = store_url(&c->where.staging, cfg, "staging");
-	if (rc < 0)
-		return rc;
-	if (!strncmp(c->where.remote, "s3://", 5) ||
-	    !strncmp(c->where.staging, "s3://", 5)) {
-		c->where.s3_endpoint = get_or_null(cfg, "s3", "endpoint");
-		c->where.s3_region = get_or_null(cfg, "s3", "region");
-		c->where.s3_addressing = get_or_null(cfg, "s3", "addressing");
-	}
-	/* file:// folders are made by the publisher when missing */
-	rc = ama_config_get_int(cfg, "transfer", "jobs", &jobs);
-	if (rc < 0)
-		return rc;
-	if (repo && *repo) {
-		repo_path = ama_client_expand_home(repo);
-	} else {
-		rc = ama_xdg_path(&repo_path, AMA_XDG_DATA, "meta.git");
-		if (rc < 0)
-			return rc;
-	}
-	memset(&o, 0, sizeof(o));
-	o.remote_url = c->where.remote;
-	o.staging_url = c->where.staging;
-	o.cfg = cfg;
-	o.repo_path = repo_path;
-	o.jobs = jobs > 0 && jobs < 1024 ? (int)jobs : 0;
-	rc = ama_publish_open(&c->pub, &o);
-	free(repo_path);
-	return rc;
 }
 
 int ama_client_open(struct ama_client **out, const struct ama_config *cfg)
@@ -104,37 +39,67 @@ int ama_client_open(struct ama_client **out, const struct ama_config *cfg)
 	const char *url = ama_config_get(cfg, "server", "url");
 	int rc;
 
-	*out = NULL;
-	if (!url || !*url || !strcmp(url, "local"))
-		rc = open_local(c, cfg);
-	else if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8))
-		rc = ama_client_http_open(&c->http, url, cfg);
-	else
+	if (!url || !*url || !strcmp(url, "local")) {
+		c->ops = &ama_client_local_ops;
+		rc = ama_client_local_open(&c->b, cfg);
+	} else if (!strncmp(url, "http://", 7) ||
+		   !strncmp(url, "https://", 8)) {
+		c->ops = &ama_client_http_ops;
+		rc = ama_client_http_open((struct ama_client_http **)&c->b,
+					  url, cfg);
+	} else {
 		rc = ama_error_set(AMA_ESETUP,
 				   "[server] url: '%s' is neither 'local' nor "
 				   "an http:// or https:// URL", url);
-	if (rc < 0) {
-		ama_client_close(c);
-		return rc;
 	}
-	*out = c;
-	return 0;
+	return finish_open(out, c, rc);
+}
+
+int ama_client_open_bucket(struct ama_client **out, const char *remote_url,
+			   const struct ama_config *cfg)
+{
+	struct ama_client *c = ama_calloc(1, sizeof(*c));
+
+	c->ops = &ama_client_bucket_ops;
+	return finish_open(out, c, ama_client_bucket_open(&c->b, remote_url,
+							  cfg));
+}
+
+int ama_client_open_reader(struct ama_client **out,
+			   const struct ama_config *cfg,
+			   const char *remote_url)
+{
+	const char *url = ama_config_get(cfg, "server", "url");
+	char *mine = NULL;
+	int rc;
+
+	if (url && (!strncmp(url, "http://", 7) ||
+		    !strncmp(url, "https://", 8)))
+		return ama_client_open(out, cfg);
+	if (!remote_url) {
+		mine = ama_settings_client_store_url(cfg, "remote");
+		if (!mine) {
+			*out = NULL;
+			return AMA_ESETUP;
+		}
+		remote_url = mine;
+	}
+	rc = ama_client_open_bucket(out, remote_url, cfg);
+	free(mine);
+	return rc;
 }
 
 void ama_client_close(struct ama_client *c)
 {
 	if (!c)
 		return;
-	if (c->pub)
-		ama_publish_close(c->pub);
-	ama_client_http_close(c->http);
-	ama_client_class_release(&c->where);
+	c->ops->close(c->b);
 	free(c);
 }
 
 int ama_client_is_local(const struct ama_client *c)
 {
-	return c->http == NULL;
+	return c->ops->local;
 }
 
 void ama_client_class_release(struct ama_client_class *k)
@@ -147,11 +112,6 @@ void ama_client_class_release(struct ama_client_class *k)
 	memset(k, 0, sizeof(*k));
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? ama_strdup(s) : NULL;
-}
-
 int ama_client_class(struct ama_client *c, const char *name, int create,
 		     struct ama_client_class *out)
 {
@@ -159,19 +119,11 @@ int ama_client_class(struct ama_client *c, const char *name, int create,
 
 	memset(out, 0, sizeof(*out));
 	rc = ama_manifest_check_class(name);
+	if (rc == 0)
+		rc = c->ops->klass(c->b, name, create, out);
 	if (rc < 0)
-		return rc;
-	if (c->http)
-		return ama_client_http_class(c->http, name, create, out);
-	rc = ama_publish_class(c->pub, name, create, &out->info);
-	if (rc < 0)
-		return rc;
-	out->staging = dup_or_null(c->where.staging);
-	out->remote = dup_or_null(c->where.remote);
-	out->s3_endpoint = dup_or_null(c->where.s3_endpoint);
-	out->s3_region = dup_or_null(c->where.s3_region);
-	out->s3_addressing = dup_or_null(c->where.s3_addressing);
-	return 0;
+		ama_client_class_release(out);
+	return rc;
 }
 
 void ama_client_class_record(struct ama_config *asset_cfg,
@@ -188,9 +140,14 @@ void ama_client_class_record(struct ama_config *asset_cfg,
 int ama_client_classes(struct ama_client *c, ama_publish_class_fn fn,
 		       void *ctx)
 {
-	if (c->http)
-		return ama_client_http_classes(c->http, fn, ctx);
-	return ama_publish_classes(c->pub, fn, ctx);
+	return c->ops->classes(c->b, fn, ctx);
+}
+
+/* A backend that only reads. */
+static int read_only(const struct ama_client *c)
+{
+	return ama_error_set(AMA_ESETUP, "the %s client only reads: set "
+			     "[server] url to publish", c->ops->name);
 }
 
 int ama_client_asset_create(struct ama_client *c, const char *class,
@@ -200,10 +157,9 @@ int ama_client_asset_create(struct ama_client *c, const char *class,
 
 	if (rc < 0)
 		return rc;
-	if (c->http)
-		return ama_client_http_asset_create(c->http, class, claim,
-						    seq);
-	return ama_publish_asset_create(c->pub, class, claim, seq, NULL);
+	if (!c->ops->asset_create)
+		return read_only(c);
+	return c->ops->asset_create(c->b, class, claim, seq);
 }
 
 int ama_client_assets(struct ama_client *c, const char *class,
@@ -213,29 +169,7 @@ int ama_client_assets(struct ama_client *c, const char *class,
 
 	if (rc < 0)
 		return rc;
-	if (c->http)
-		return ama_client_http_assets(c->http, class, fn, ctx);
-	return ama_publish_assets(c->pub, class, fn, ctx);
-}
-
-/* Who commits in local mode: $USER, else the login name of the uid. */
-static int login_name(const char **out)
-{
-	const char *u = getenv("USER");
-	struct passwd *pw;
-
-	if (!u || !*u) {
-		pw = getpwuid(getuid());
-		u = pw ? pw->pw_name : NULL;
-	}
-	if (!u)
-		return ama_error_set(AMA_ESETUP, "cannot tell who commits: "
-				     "set USER");
-	if (ama_manifest_check_author(u) < 0)
-		return ama_error_wrap(AMA_ESETUP, "cannot use the login name "
-				      "as an author");
-	*out = u;
-	return 0;
+	return c->ops->assets(c->b, class, fn, ctx);
 }
 
 /* A short pause before a commit is tried again: 50 ms and up, jittered. */
@@ -261,23 +195,16 @@ int ama_client_commit(struct ama_client *c,
 		      const struct ama_commit_request *rq,
 		      struct ama_commit_result *out)
 {
-	struct ama_commit_request local = *rq;
 	int attempt, rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = ama_manifest_check_class(rq->class);
 	if (rc < 0)
 		return rc;
-	if (!c->http && !local.author) {
-		rc = login_name(&local.author);
-		if (rc < 0)
-			return rc;
-	}
+	if (!c->ops->commit)
+		return read_only(c);
 	for (attempt = 1;; attempt++) {
-		if (c->http)
-			rc = ama_client_http_commit(c->http, &local, out);
-		else
-			rc = ama_publish_commit(c->pub, &local, out);
+		rc = c->ops->commit(c->b, rq, out);
 		if (rc != AMA_ECONFLICT || attempt == COMMIT_TRIES)
 			return rc;
 		/* another writer of the asset won: ours goes on top of it */
@@ -295,10 +222,7 @@ int ama_client_versions(struct ama_client *c, const char *class,
 
 	if (rc < 0)
 		return rc;
-	if (c->http)
-		return ama_client_http_versions(c->http, class, seq, max, fn,
-						ctx);
-	return ama_publish_versions(c->pub, class, seq, max, fn, ctx);
+	return c->ops->versions(c->b, class, seq, max, fn, ctx);
 }
 
 int ama_client_manifest(struct ama_client *c, const char *class,
@@ -309,8 +233,5 @@ int ama_client_manifest(struct ama_client *c, const char *class,
 
 	if (rc < 0)
 		return rc;
-	if (c->http)
-		return ama_client_http_manifest(c->http, class, seq, version,
-						out);
-	return ama_publish_manifest(c->pub, class, seq, version, out);
+	return c->ops->manifest(c->b, class, seq, version, out);
 }

@@ -59,6 +59,28 @@ struct ama_client;
 int ama_client_open(struct ama_client **out, const struct ama_config *cfg);
 void ama_client_close(struct ama_client *c);
 
+/*
+ * A client that reads the remote bucket at remote_url directly (the role
+ * "remote": [s3] remote-profile; read access is enough), for a reader
+ * that needs no server: classes, assets, versions and manifests, each
+ * checked as lib/bucket.h checks them. It cannot create or commit
+ * (AMA_ESETUP). Versions are listed from the bucket, and only the header
+ * of each manifest a caller walks to is read.
+ */
+int ama_client_open_bucket(struct ama_client **out, const char *remote_url,
+			   const struct ama_config *cfg);
+
+/*
+ * A client to read classes, assets and versions with: the server when
+ * [server] url is http(s) (it answers from its repository, with the
+ * user's token), else the remote bucket directly (ama_client_open_bucket
+ * of remote_url; NULL: the one ama_settings_client_store_url gives).
+ * Nothing is created either way (no publisher opened in this process).
+ */
+int ama_client_open_reader(struct ama_client **out,
+			   const struct ama_config *cfg,
+			   const char *remote_url);
+
 /* Is the client publishing in this process ([server] url = local)? */
 int ama_client_is_local(const struct ama_client *c);
 

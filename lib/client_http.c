@@ -734,3 +734,64 @@ int ama_client_http_manifest(struct ama_client_http *h, const char *class,
 	ama_buf_release(&r.body);
 	return rc;
 }
+
+/* ---- the table lib/client.c calls through ---- */
+
+static void http_close(void *b)
+{
+	ama_client_http_close(b);
+}
+
+static int http_class(void *b, const char *name, int create,
+		      struct ama_client_class *out)
+{
+	return ama_client_http_class(b, name, create, out);
+}
+
+static int http_classes(void *b, ama_publish_class_fn fn, void *ctx)
+{
+	return ama_client_http_classes(b, fn, ctx);
+}
+
+static int http_asset_create(void *b, const char *class, const char *claim,
+			     uint64_t *seq)
+{
+	return ama_client_http_asset_create(b, class, claim, seq);
+}
+
+static int http_assets(void *b, const char *class, ama_publish_asset_fn fn,
+		       void *ctx)
+{
+	return ama_client_http_assets(b, class, fn, ctx);
+}
+
+static int http_commit(void *b, const struct ama_commit_request *rq,
+		       struct ama_commit_result *out)
+{
+	return ama_client_http_commit(b, rq, out);
+}
+
+static int http_versions(void *b, const char *class, uint64_t seq,
+			 size_t max, ama_meta_version_fn fn, void *ctx)
+{
+	return ama_client_http_versions(b, class, seq, max, fn, ctx);
+}
+
+static int http_manifest(void *b, const char *class, uint64_t seq,
+			 const struct ama_version *version, struct ama_buf *out)
+{
+	return ama_client_http_manifest(b, class, seq, version, out);
+}
+
+const struct ama_client_ops ama_client_http_ops = {
+	.name = "http",
+	.local = 0,
+	.close = http_close,
+	.klass = http_class,
+	.classes = http_classes,
+	.asset_create = http_asset_create,
+	.assets = http_assets,
+	.commit = http_commit,
+	.versions = http_versions,
+	.manifest = http_manifest,
+};

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "layout.h"
 #include "exists.h"
 
 #define DEFAULT_PAGE 1000
@@ -449,12 +450,12 @@ int ama_exists_where(struct ama_store *remote, struct ama_store *staging,
 		ama_exists_content_release(&v[i]);
 		v[i].where = AMA_WHERE_UNKNOWN;
 	}
-	ama_buf_addf(&prefix, "%s/contents/", top_hash);
+	ama_layout_contents_prefix(&prefix, top_hash);
 	rc = ask(remote, prefix.s, v, n, unanswered, o->mode, o);
 	if (rc == 0) {
 		judge_remote(v, n, ama_store_kind(remote));
 		ama_buf_reset(&prefix);
-		ama_buf_addf(&prefix, "%s/", top_hash);
+		ama_layout_staging_prefix(&prefix, top_hash);
 		rc = ask(staging, prefix.s, v, n, unanswered, o->mode, o);
 	}
 	if (rc == 0)

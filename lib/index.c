@@ -845,6 +845,16 @@ int ama_index_select_path(struct ama_index *idx, const struct ama_asset *a,
 	return rc;
 }
 
+void ama_index_entry_object(const struct ama_index_entry *e,
+			    struct ama_object *out)
+{
+	out->md5 = e->md5;
+	out->size = e->st.size;
+	out->path = e->path;
+	out->path_len = e->path_len;
+	out->kind = S_ISLNK(e->st.mode) ? AMA_OBJECT_LINK : AMA_OBJECT_FILE;
+}
+
 /* --- racy entries --- */
 
 int ama_index_entry_is_racy(const struct ama_index *idx,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "asset.h"
+#include "manifest.h"
 #include "md5.h"
 #include "stat.h"
 
@@ -24,7 +25,7 @@
  *    16  u64 size, i64 mtime_ns, i64 ctime_ns, u64 ino, u64 dev
  *    56  u32 nlink, u32 mode
  *    64  u8 state        enum ama_state
- *    65  u8 flags        AMA_ENTRY_RACY; other bits must be 0
+ *    65  u8 flags        AMA_ENTRY_RACY, AMA_ENTRY_SKIP; others must be 0
  *    66  varint shared   bytes taken from the start of the previous path
  *        varint suffix   length of the bytes that follow
  *        suffix bytes    the rest of the path (no NUL)
@@ -56,7 +57,13 @@ int ama_state_parse(enum ama_state *out, const char *name);
  * it was hashed).
  */
 #define AMA_ENTRY_RACY		0x01u
-#define AMA_ENTRY_FILE_FLAGS	0x01u	/* the bits the file may hold */
+/*
+ * SKIP: the file is not in the work tree by choice (a partial clone, `ama
+ * clone ... -- PATHSPEC`): its entry stays, committed, so that the next
+ * version keeps it, but it is not checked; `ama download` places it.
+ */
+#define AMA_ENTRY_SKIP		0x02u
+#define AMA_ENTRY_FILE_FLAGS	0x03u	/* the bits the file may hold */
 
 struct ama_index_entry {
 	struct ama_md5 md5;
@@ -68,6 +75,13 @@ struct ama_index_entry {
 };
 
 struct ama_index;
+
+/*
+ * The object an entry records: its path, MD5 and size, and its kind (a
+ * symbolic link when the recorded mode is one). out->path points into e.
+ */
+void ama_index_entry_object(const struct ama_index_entry *e,
+			    struct ama_object *out);
 
 /*
  * Load the index at path for reading, with one mmap of the file; the file

@@ -1,6 +1,7 @@
 /* manifest.c: object lists, the manifest text, and the checks hostile manifests must pass. */
 #include "auto-config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,6 +60,19 @@ void ama_objlist_release(struct ama_objlist *l)
 void ama_objlist_add(struct ama_objlist *l, const struct ama_md5 *md5,
 		     uint64_t size, const char *path, size_t len)
 {
+	ama_objlist_add_kind(l, md5, size, AMA_OBJECT_FILE, path, len);
+}
+
+void ama_objlist_add_object(struct ama_objlist *l, const struct ama_object *o)
+{
+	ama_objlist_add_kind(l, &o->md5, o->size, o->kind, o->path,
+			     o->path_len);
+}
+
+void ama_objlist_add_kind(struct ama_objlist *l, const struct ama_md5 *md5,
+			  uint64_t size, unsigned kind, const char *path,
+			  size_t len)
+{
 	struct ama_object *o;
 
 	if (l->n == l->alloc) {
@@ -70,6 +84,7 @@ void ama_objlist_add(struct ama_objlist *l, const struct ama_md5 *md5,
 	o->size = size;
 	o->path = store_path(l, path, len);
 	o->path_len = len;
+	o->kind = kind;
 }
 
 /* A decimal without sign or leading zeros, at most INT64_MAX. */
@@ -95,6 +110,7 @@ int ama_objlist_add_record(struct ama_objlist *l, const struct ama_record *rec)
 {
 	struct ama_md5 md5;
 	uint64_t size;
+	unsigned kind;
 
 	if (rec->nfields < 2)
 		return ama_error_setp(AMA_EINVAL, rec->path,
@@ -105,7 +121,13 @@ int ama_objlist_add_record(struct ama_objlist *l, const struct ama_record *rec)
 	if (parse_u63(&size, rec->field[1], strlen(rec->field[1])) < 0)
 		return ama_error_setp(AMA_EINVAL, rec->path,
 				      "malformed record: bad size");
-	ama_objlist_add(l, &md5, size, rec->path, rec->path_len);
+	kind = rec->nfields > 2 && !strcmp(rec->field[2], "link") ?
+		AMA_OBJECT_LINK : AMA_OBJECT_FILE;
+	if (kind == AMA_OBJECT_LINK && size > AMA_LINK_MAX)
+		return ama_error_setp(AMA_EINVAL, rec->path, "malformed record:"
+				      " a link of more than %u bytes",
+				      AMA_LINK_MAX);
+	ama_objlist_add_kind(l, &md5, size, kind, rec->path, rec->path_len);
 	return 0;
 }
 
@@ -182,21 +204,32 @@ struct checker {
 	size_t sp, cap;
 };
 
+int ama_object_check_path(const char *path, size_t len)
+{
+	const char *why;
+
+	if (memchr(path, '\0', len) || strlen(path) != len)
+		return ama_error_setp(AMA_EINVAL, path, "NUL byte in a path");
+	if (!ama_path_is_clean(path))
+		return ama_error_setp(AMA_EINVAL, path, "%s",
+				      unclean_reason(path, len));
+	why = reserved_reason(path, len);
+	if (why)
+		return ama_error_setp(AMA_EINVAL, path, "%s", why);
+	return 0;
+}
+
 static int check_next(struct checker *ck, const struct ama_objlist *l,
 		      size_t idx)
 {
 	const struct ama_object *o = &l->v[idx];
-	const char *why;
+	int rc = ama_object_check_path(o->path, o->path_len);
 
-	if (memchr(o->path, '\0', o->path_len))
-		return ama_error_setp(AMA_EINVAL, o->path,
-				      "NUL byte in a path");
-	if (!ama_path_is_clean(o->path))
-		return ama_error_setp(AMA_EINVAL, o->path, "%s",
-				      unclean_reason(o->path, o->path_len));
-	why = reserved_reason(o->path, o->path_len);
-	if (why)
-		return ama_error_setp(AMA_EINVAL, o->path, "%s", why);
+	if (rc < 0)
+		return rc;
+	if (o->kind == AMA_OBJECT_LINK && o->size > AMA_LINK_MAX)
+		return ama_error_setp(AMA_EINVAL, o->path, "a link of more "
+				      "than %u bytes", AMA_LINK_MAX);
 	if (idx > 0) {
 		int c = object_cmp(&l->v[idx - 1], o);
 
@@ -217,8 +250,10 @@ static int check_next(struct checker *ck, const struct ama_objlist *l,
 
 			if (next == '/')
 				return ama_error_setp(AMA_EINVAL, o->path,
-					"inside %s, which is a file",
-					ama_quote_for_message(f->path));
+					"inside %s, which is a %s",
+					ama_quote_for_message(f->path),
+					f->kind == AMA_OBJECT_LINK ?
+					"symbolic link" : "file");
 			if (next < '/')
 				break;
 		}
@@ -307,6 +342,13 @@ void ama_object_format_fields(struct ama_buf *out, const struct ama_md5 *md5,
 	ama_buf_add(out, tmp + i, sizeof(tmp) - i);
 }
 
+void ama_object_format(struct ama_buf *out, const struct ama_object *o)
+{
+	ama_object_format_fields(out, &o->md5, o->size);
+	if (o->kind == AMA_OBJECT_LINK)
+		ama_buf_addstr(out, " link");
+}
+
 int ama_object_parse_fields(struct ama_md5 *md5, uint64_t *size,
 			    const char *s, size_t len)
 {
@@ -336,7 +378,7 @@ static void format_object(struct ama_buf *b, const struct ama_object *o)
 {
 	char *p;
 
-	ama_object_format_fields(b, &o->md5, o->size);
+	ama_object_format(b, o);
 	if (ama_quote_needed(o->path, o->path_len)) {
 		ama_buf_addch(b, '\t');
 		ama_quote_path(b, o->path, o->path_len);
@@ -367,13 +409,22 @@ static int parse_object_line(struct ama_objlist *l, struct ama_buf *path,
 	const char *tab = memchr(s, '\t', len), *p;
 	struct ama_md5 md5;
 	uint64_t size;
-	size_t plen;
+	size_t plen, flen;
+	unsigned kind = AMA_OBJECT_FILE;
 
 	if (!tab)
 		return ama_error_set(AMA_EINVAL,
 			"not an object line (want <md5> <size> TAB path)");
-	if (ama_object_parse_fields(&md5, &size, s, (size_t)(tab - s)) < 0)
+	flen = (size_t)(tab - s);
+	if (flen > 5 && !memcmp(tab - 5, " link", 5)) {
+		kind = AMA_OBJECT_LINK;
+		flen -= 5;
+	}
+	if (ama_object_parse_fields(&md5, &size, s, flen) < 0)
 		return AMA_EINVAL;
+	if (kind == AMA_OBJECT_LINK && size > AMA_LINK_MAX)
+		return ama_error_set(AMA_EINVAL, "a link of more than %u bytes",
+				     AMA_LINK_MAX);
 	p = tab + 1;
 	plen = len - (size_t)(p - s);
 	ama_buf_reset(path);
@@ -389,7 +440,7 @@ static int parse_object_line(struct ama_objlist *l, struct ama_buf *path,
 	}
 	if (!path->len)
 		return ama_error_set(AMA_EINVAL, "empty path");
-	ama_objlist_add(l, &md5, size, path->s, path->len);
+	ama_objlist_add_kind(l, &md5, size, kind, path->s, path->len);
 	return 0;
 }
 
@@ -420,12 +471,31 @@ int ama_objlist_parse(struct ama_objlist *out, const char *text, size_t len,
 		lineno++;
 	}
 	if (rc < 0) {
+		/* the path a check named goes into the message: the caller
+		 * names the manifest as the subject */
+		if (ama_error_path()) {
+			char named[512];
+
+			snprintf(named, sizeof(named), "%s",
+				 ama_quote_for_message(ama_error_path()));
+			ama_error_wrap(AMA_EINVAL, "%s", named);
+		}
 		ama_error_wrap(AMA_EINVAL, "line %lu", lineno);
 		ama_objlist_release(out);
 	}
 	free(ck.stack);
 	ama_buf_release(&path);
 	return rc;
+}
+
+int ama_objlist_has_links(const struct ama_objlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].kind == AMA_OBJECT_LINK)
+			return 1;
+	return 0;
 }
 
 int ama_objlist_equal(const struct ama_objlist *a, const struct ama_objlist *b)
@@ -438,7 +508,7 @@ int ama_objlist_equal(const struct ama_objlist *a, const struct ama_objlist *b)
 		const struct ama_object *x = &a->v[i], *y = &b->v[i];
 
 		if (x->size != y->size || !ama_md5_equal(&x->md5, &y->md5) ||
-		    x->path_len != y->path_len ||
+		    x->kind != y->kind || x->path_len != y->path_len ||
 		    memcmp(x->path, y->path, x->path_len))
 			return 0;
 	}
@@ -470,7 +540,7 @@ int ama_objlist_diff_next(struct ama_objlist_diff *d,
 		if (c == 0) {
 			d->i++;
 			d->j++;
-			if (a->size == b->size &&
+			if (a->size == b->size && a->kind == b->kind &&
 			    ama_md5_equal(&a->md5, &b->md5))
 				continue;
 			out->kind = AMA_DIFF_CHANGED;
@@ -651,6 +721,8 @@ void ama_manifest_format(struct ama_buf *out, const struct ama_manifest *m)
 {
 	char v[AMA_VERSION_BUFSIZE], id[AMA_COMMIT_ID_HEXLEN + 1];
 
+	if (ama_objlist_has_links(&m->objects))
+		ama_buf_addstr(out, "format 2\n");
 	ama_version_format(v, &m->version);
 	ama_buf_addf(out, "version %s\n", v);
 	if (m->has_parent) {
@@ -680,13 +752,16 @@ void ama_manifest_format(struct ama_buf *out, const struct ama_manifest *m)
 
 enum key {
 	K_VERSION, K_PARENT, K_CLASS, K_SEQ, K_COMMIT_ID, K_AUTHOR, K_TIME,
-	K_MESSAGE, K_COUNT
+	K_MESSAGE, K_FORMAT, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"version", "parent", "class", "seq", "commit-id", "author", "time",
-	"message",
+	"message", "format",
 };
+
+/* The newest manifest format this ama reads and writes. */
+#define FORMAT_MAX 2
 
 /* A text value: C-quoted if it starts with '"', else taken as it is. */
 static int text_value(char **out, const char *s, size_t len)
@@ -761,6 +836,16 @@ static int parse_value(struct ama_manifest *m, char *commit_id, enum key k,
 		return 0;
 	case K_MESSAGE:
 		return text_value(&m->message, v, len);
+	case K_FORMAT:
+		if (parse_u63(&n, v, len) < 0 || n < 1)
+			return ama_error_set(AMA_EINVAL, "bad format");
+		if (n > FORMAT_MAX)
+			return ama_error_set(AMA_EINVAL, "format %llu is newer "
+					     "than this ama reads (%d): "
+					     "upgrade ama",
+					     (unsigned long long)n, FORMAT_MAX);
+		m->format = (unsigned)n;
+		return 0;
 	default:
 		return ama_error_set(AMA_EINVAL, "unknown key");
 	}
@@ -818,18 +903,22 @@ static unsigned long line_of(const char *text, size_t off)
 	return n;
 }
 
-int ama_manifest_parse(struct ama_manifest *out, const char *text,
-		       size_t len)
+/*
+ * The header of text into out (initialized by the caller); commit_id gets
+ * the commit-id's value or "". *body gets the offset of the objects part.
+ * Returns 0, AMA_EINVAL (the reason names the line), or 1 when text ends
+ * before the empty line (nothing set then but what was read).
+ */
+static int parse_header(struct ama_manifest *out, char *commit_id,
+			unsigned long *seen, const char *text, size_t len,
+			size_t *body, unsigned long *body_line)
 {
 	static const enum key required[] = { K_VERSION, K_AUTHOR, K_TIME };
-	char commit_id[AMA_COMMIT_ID_HEXLEN + 1] = "";
-	char want[AMA_COMMIT_ID_HEXLEN + 1];
-	unsigned long seen[K_COUNT] = { 0 }, lineno = 1;
 	const char *nul = memchr(text, '\0', len);
+	unsigned long lineno = 1;
 	size_t pos = 0, i;
 	int rc;
 
-	ama_manifest_init(out);
 	if (nul)
 		return ama_error_set(AMA_EINVAL, "line %lu: NUL byte",
 				     line_of(text, (size_t)(nul - text)));
@@ -837,41 +926,77 @@ int ama_manifest_parse(struct ama_manifest *out, const char *text,
 		const char *nl = pos < len ?
 			memchr(text + pos, '\n', len - pos) : NULL;
 
-		if (!nl) {
-			rc = ama_error_set(AMA_EINVAL,
-				"line %lu: no empty line after the header",
-				lineno);
-			goto fail;
-		}
+		if (!nl)
+			return 1;
 		if (nl == text + pos)
 			break;
 		rc = parse_header_line(out, commit_id, seen, lineno,
 				       text + pos, (size_t)(nl - (text + pos)));
-		if (rc < 0) {
-			ama_error_wrap(AMA_EINVAL, "line %lu", lineno);
-			goto fail;
-		}
+		if (rc < 0)
+			return ama_error_wrap(AMA_EINVAL, "line %lu", lineno);
 		pos = (size_t)(nl - text) + 1;
 		lineno++;
 	}
 	for (i = 0; i < sizeof(required) / sizeof(*required); i++)
-		if (!seen[required[i]]) {
-			rc = ama_error_set(AMA_EINVAL,
+		if (!seen[required[i]])
+			return ama_error_set(AMA_EINVAL,
 				"line %lu: the header has no '%s'", lineno,
 				key_names[required[i]]);
-			goto fail;
-		}
 	if (check_header(out) < 0) {
 		unsigned long at = seen[out->has_parent ? K_PARENT : K_VERSION];
 
-		rc = ama_error_wrap(AMA_EINVAL, "line %lu", at);
-		goto fail;
+		return ama_error_wrap(AMA_EINVAL, "line %lu", at);
 	}
-	pos++;
-	rc = ama_objlist_parse(&out->objects, text + pos, len - pos,
-			       lineno + 1);
+	*body = pos + 1;
+	*body_line = lineno + 1;
+	return 0;
+}
+
+int ama_manifest_parse_header(struct ama_manifest *out, char *commit_id,
+			      const char *text, size_t len)
+{
+	unsigned long seen[K_COUNT] = { 0 }, line;
+	size_t body;
+	int rc;
+
+	ama_manifest_init(out);
+	commit_id[0] = '\0';
+	rc = parse_header(out, commit_id, seen, text, len, &body, &line);
+	if (rc == 0 && !seen[K_COMMIT_ID])
+		rc = ama_error_set(AMA_EINVAL, "the header has no commit-id");
+	if (rc != 0)
+		ama_manifest_release(out);
+	return rc;
+}
+
+int ama_manifest_parse(struct ama_manifest *out, const char *text,
+		       size_t len)
+{
+	char commit_id[AMA_COMMIT_ID_HEXLEN + 1] = "";
+	char want[AMA_COMMIT_ID_HEXLEN + 1];
+	unsigned long seen[K_COUNT] = { 0 }, lineno;
+	size_t pos;
+	int rc;
+
+	ama_manifest_init(out);
+	rc = parse_header(out, commit_id, seen, text, len, &pos, &lineno);
+	if (rc == 1)
+		rc = ama_error_set(AMA_EINVAL,
+			"line %lu: no empty line after the header",
+			line_of(text, len));
 	if (rc < 0)
 		goto fail;
+	rc = ama_objlist_parse(&out->objects, text + pos, len - pos,
+			       lineno);
+	if (rc < 0)
+		goto fail;
+	if (!out->format)
+		out->format = 1;
+	if (out->format < 2 && ama_objlist_has_links(&out->objects)) {
+		rc = ama_error_set(AMA_EINVAL, "line %lu: a symbolic link in a "
+				   "manifest without 'format 2'", lineno);
+		goto fail;
+	}
 	if (seen[K_COMMIT_ID]) {
 		ama_manifest_commit_id(want,
 				       out->has_parent ? &out->parent : NULL,

@@ -20,7 +20,19 @@ struct ama_object {
 	uint64_t size;		/* at most INT64_MAX */
 	const char *path;	/* NUL-terminated, owned by the list */
 	size_t path_len;
+	unsigned kind;		/* AMA_OBJECT_FILE or AMA_OBJECT_LINK */
 };
+
+/*
+ * What an object is. A symbolic link is recorded as a link, never
+ * followed: its content is the link's target, bytes like any file's,
+ * named by their MD5 and stored as contents are; its records and manifest
+ * lines carry the word "link" after the size ("<md5> <size> link TAB
+ * path"). A target is at most AMA_LINK_MAX bytes.
+ */
+#define AMA_OBJECT_FILE 0u
+#define AMA_OBJECT_LINK 1u
+#define AMA_LINK_MAX 4095u
 
 /*
  * The fields "<md5> <size>" of an object, as records, manifests and the
@@ -31,6 +43,8 @@ struct ama_object {
  */
 void ama_object_format_fields(struct ama_buf *out, const struct ama_md5 *md5,
 			      uint64_t size);
+/* The fields of o: "<md5> <size>", and " link" for a link. */
+void ama_object_format(struct ama_buf *out, const struct ama_object *o);
 int ama_object_parse_fields(struct ama_md5 *md5, uint64_t *size,
 			    const char *s, size_t len);
 
@@ -50,14 +64,21 @@ struct ama_objlist {
 #define AMA_OBJLIST_INIT { NULL, 0, 0, NULL }
 
 void ama_objlist_release(struct ama_objlist *l);
-/* Append an object, copying path (len bytes, no NUL inside). No checks. */
+/* Append a file object, copying path (len bytes, no NUL inside). No checks. */
 void ama_objlist_add(struct ama_objlist *l, const struct ama_md5 *md5,
 		     uint64_t size, const char *path, size_t len);
+/* The same for an object of any kind. */
+void ama_objlist_add_kind(struct ama_objlist *l, const struct ama_md5 *md5,
+			  uint64_t size, unsigned kind, const char *path,
+			  size_t len);
+/* Append a copy of o (its kind, its path copied). */
+void ama_objlist_add_object(struct ama_objlist *l, const struct ama_object *o);
 /*
  * Append the object a record describes: its first two fields are <md5>
- * <size> (further fields, such as ama-ls-files' state, are ignored), its
- * path the path. Returns 0, or AMA_EINVAL with the path as subject for a
- * missing field, a bad MD5 (32 lowercase hex) or a bad size.
+ * <size>, a third field "link" makes it a link (further fields, such as
+ * ama-ls-files' state, are ignored), its path the path. Returns 0, or
+ * AMA_EINVAL with the path as subject for a missing field, a bad MD5 (32
+ * lowercase hex), a bad size, or a link longer than AMA_LINK_MAX.
  */
 int ama_objlist_add_record(struct ama_objlist *l, const struct ama_record *rec);
 /*
@@ -69,11 +90,18 @@ int ama_objlist_sort(struct ama_objlist *l);
  * Check a sorted list: every path clean (relative, no ".", "..", empty
  * part or trailing '/'; no part ".git" in any letter case, which git
  * cannot store; not under ".ama/", which ama manages), in strictly
- * increasing order (no duplicates), and no path both a file and a folder
- * of another ("a" and "a/b"). Returns 0, or AMA_EINVAL with the offending
- * path as subject and the reason.
+ * increasing order (no duplicates), no path both a file (or link) and a
+ * folder of another ("a" and "a/b": so no path goes through a link of
+ * the list), and no link longer than AMA_LINK_MAX. Returns 0, or
+ * AMA_EINVAL with the offending path as subject and the reason.
  */
 int ama_objlist_check(const struct ama_objlist *l);
+/*
+ * The checks of ama_objlist_check on one path of len bytes (which must be
+ * NUL-terminated at len): clean, relative, no NUL, not under ".ama/", no
+ * ".git" part. Returns 0, or AMA_EINVAL with the path as subject.
+ */
+int ama_object_check_path(const char *path, size_t len);
 /* The object at path (len bytes) in a sorted list, or NULL. */
 const struct ama_object *ama_objlist_find(const struct ama_objlist *l,
 					  const char *path, size_t len);
@@ -92,14 +120,16 @@ void ama_objlist_format(struct ama_buf *out, const struct ama_objlist *l);
  */
 int ama_objlist_parse(struct ama_objlist *out, const char *text, size_t len,
 		      unsigned long first_line);
-/* Do the two lists hold the same objects (path, MD5 and size)? */
+/* Does the list hold a link? (Its manifest is then of format 2.) */
+int ama_objlist_has_links(const struct ama_objlist *l);
+/* Do the two lists hold the same objects (path, MD5, size and kind)? */
 int ama_objlist_equal(const struct ama_objlist *a, const struct ama_objlist *b);
 
 /* What happened to a path between two sorted lists. */
 enum ama_diff_kind {
 	AMA_DIFF_ADDED,		/* only in the new list */
 	AMA_DIFF_REMOVED,	/* only in the old list */
-	AMA_DIFF_CHANGED,	/* in both, with another MD5 or size */
+	AMA_DIFF_CHANGED,	/* in both, with another MD5, size or kind */
 };
 
 struct ama_diff_entry {
@@ -157,7 +187,13 @@ void ama_manifest_commit_id(char *out, const struct ama_version *parent,
  *     message first light
  *
  *     <md5> <size>\tpath
+ *     <md5> <size> link\tpath
  *
+ * A manifest that holds a link (or any later addition to the format)
+ * says so first, with "format 2" as its first header line, so that an
+ * ama that reads only format 1 refuses it (an unknown key) rather than
+ * misreading it; a manifest without one is format 1, byte for byte what
+ * earlier versions of ama wrote.
  * version, author and time are required; parent is absent (or has no
  * value) exactly for 0.0.0, and otherwise is the version before; class,
  * seq, commit-id and message are optional (a missing message is empty).
@@ -170,6 +206,7 @@ void ama_manifest_commit_id(char *out, const struct ama_version *parent,
  * leading or trailing space, so git can store it as it is.
  */
 struct ama_manifest {
+	unsigned format;	/* parsed: 1 or 2 (2: "format 2" was there) */
 	struct ama_version version;
 	int has_parent;
 	struct ama_version parent;
@@ -219,5 +256,15 @@ void ama_manifest_format(struct ama_buf *out, const struct ama_manifest *m);
  */
 int ama_manifest_parse(struct ama_manifest *out, const char *text,
 		       size_t len);
+
+/*
+ * Parse only the header of a manifest (the first len bytes of its text,
+ * which may stop anywhere after the empty line), checked as above, into
+ * out (no objects) and its commit-id into commit_id (65 bytes), which
+ * must be there. Returns 0, AMA_EINVAL, or 1 when the text ends before
+ * the empty line (read more of it). out is released unless 0.
+ */
+int ama_manifest_parse_header(struct ama_manifest *out, char *commit_id,
+			      const char *text, size_t len);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "manifest.h"
 #include "md5.h"
 #include "uring.h"
 
@@ -135,7 +136,8 @@ void ama_md5_buffer(struct ama_md5 *out, const void *data, size_t n)
 	EVP_MD_CTX_free(h.ctx);
 }
 
-static int open_regular(const char *path, int *fd_out, struct stat *st)
+static int open_regular(const char *path, int *fd_out, struct stat *st,
+			int *is_link)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -144,9 +146,11 @@ static int open_regular(const char *path, int *fd_out, struct stat *st)
 		if (errno == ENOENT || errno == ENOTDIR)
 			return ama_error_setp(AMA_ENOTFOUND, path,
 					      "no such file");
-		if (errno == ELOOP)
+		if (errno == ELOOP) {
+			*is_link = 1;
 			return ama_error_setp(AMA_ENOTREG, path,
 				"not a regular file: symbolic link");
+		}
 		return ama_error_setp_errno(AMA_EIO, path, "cannot open");
 	}
 	if (fstat(fd, st) < 0) {
@@ -171,15 +175,54 @@ static int same_content_stat(const struct ama_stat *a,
 		a->dev == b->dev;
 }
 
+/*
+ * A symbolic link's content is its target: read (never followed) between
+ * two lstat records that must agree, so that a link replaced meanwhile is
+ * told.
+ */
+static int md5_link(struct ama_md5 *out, struct ama_stat *st,
+		    const char *path)
+{
+	char target[AMA_LINK_MAX + 2];
+	struct ama_stat before, after;
+	ssize_t n;
+	int rc = ama_stat_path(&before, path);
+
+	if (rc < 0)
+		return rc;
+	if (!S_ISLNK(before.mode))
+		return ama_error_setp(AMA_ECHANGED, path, "changed while "
+				      "hashing: no longer a symbolic link");
+	n = readlink(path, target, sizeof(target));
+	if (n < 0)
+		return ama_error_setp_errno(AMA_EIO, path, "cannot read the "
+					    "link");
+	if ((size_t)n > AMA_LINK_MAX)
+		return ama_error_setp(AMA_EINVAL, path, "a symbolic link of "
+				      "more than %u bytes", AMA_LINK_MAX);
+	rc = ama_stat_path(&after, path);
+	if (rc == 0 && (!same_content_stat(&before, &after) ||
+			!S_ISLNK(after.mode) || (uint64_t)n != after.size))
+		rc = ama_error_setp(AMA_ECHANGED, path, "changed while "
+				    "hashing");
+	if (rc < 0)
+		return rc;
+	ama_md5_buffer(out, target, (size_t)n);
+	*st = after;
+	return 0;
+}
+
 int ama_md5_file(struct ama_hasher *h, struct ama_md5 *out,
 		 struct ama_stat *st, const char *path)
 {
 	struct stat sb;
 	struct ama_stat before, after, now;
 	uint64_t total = 0;
-	int fd = -1, rc;
+	int fd = -1, rc, is_link = 0;
 
-	rc = open_regular(path, &fd, &sb);
+	rc = open_regular(path, &fd, &sb, &is_link);
+	if (is_link)
+		return md5_link(out, st, path);
 	if (rc < 0)
 		return rc;
 	ama_stat_from(&before, &sb);

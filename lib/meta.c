@@ -452,6 +452,28 @@ int ama_meta_find_commit_id(struct ama_meta *m, struct ama_meta_version *out,
 
 /* ---- reading trees back into object lists ---- */
 
+/* A file's blob: "<md5> <size>\n". */
+static int read_blob(struct ama_meta *m, const git_oid *id, const char *path,
+		     struct ama_md5 *md5, uint64_t *size)
+{
+	git_odb_object *o;
+	const char *data;
+	size_t len;
+	int rc = 0;
+
+	if (git_odb_read(&o, m->odb, id) < 0)
+		return git_fail(AMA_ECORRUPT, "cannot read blob of %s", path);
+	data = git_odb_object_data(o);
+	len = git_odb_object_size(o);
+	if (git_odb_object_type(o) != GIT_OBJECT_BLOB || len < 2 ||
+	    data[len - 1] != '\n' ||
+	    ama_object_parse_fields(md5, size, data, len - 1) < 0)
+		rc = ama_error_setp(AMA_ECORRUPT, path,
+				    "blob is not \"<md5> <size>\\n\"");
+	git_odb_object_free(o);
+	return rc;
+}
+
 static int read_tree(struct ama_meta *m, struct ama_objlist *out,
 		     struct ama_buf *prefix, const git_tree *t)
 {
@@ -475,29 +497,18 @@ static int read_tree(struct ama_meta *m, struct ama_objlist *out,
 			ama_buf_addch(prefix, '/');
 			rc = read_tree(m, out, prefix, sub);
 			git_tree_free(sub);
-		} else if (mode == GIT_FILEMODE_BLOB) {
-			git_odb_object *o;
-			const char *data;
-			size_t len;
+		} else if (mode == GIT_FILEMODE_BLOB ||
+			   mode == GIT_FILEMODE_LINK) {
 			struct ama_md5 md5;
 			uint64_t size;
 
-			if (git_odb_read(&o, m->odb, id) < 0)
-				return git_fail(AMA_ECORRUPT,
-						"cannot read blob of %s",
-						prefix->s);
-			data = git_odb_object_data(o);
-			len = git_odb_object_size(o);
-			if (git_odb_object_type(o) != GIT_OBJECT_BLOB ||
-			    len < 2 || data[len - 1] != '\n' ||
-			    ama_object_parse_fields(&md5, &size, data,
-						    len - 1) < 0)
-				rc = ama_error_setp(AMA_ECORRUPT, prefix->s,
-					"blob is not \"<md5> <size>\\n\"");
-			else
-				ama_objlist_add(out, &md5, size, prefix->s,
-						prefix->len);
-			git_odb_object_free(o);
+			rc = read_blob(m, id, prefix->s, &md5, &size);
+			if (rc == 0)
+				ama_objlist_add_kind(out, &md5, size,
+						     mode == GIT_FILEMODE_LINK ?
+						     AMA_OBJECT_LINK :
+						     AMA_OBJECT_FILE,
+						     prefix->s, prefix->len);
 		} else {
 			rc = ama_error_setp(AMA_ECORRUPT, prefix->s,
 				"neither a file nor a folder (mode %o)",
@@ -567,6 +578,177 @@ int ama_meta_read_manifest(struct ama_meta *m, struct ama_manifest *out,
 	rc = ama_meta_read_objects(m, &out->objects, v);
 	if (rc < 0)
 		ama_manifest_release(out);
+	return rc;
+}
+
+/* ---- the difference of two versions ---- */
+
+struct differ {
+	struct ama_meta *m;
+	ama_meta_diff_fn fn;
+	void *ctx;
+	struct ama_buf path;
+};
+
+/* git's order of tree entries: a folder's name compares as "name/". */
+static int entry_cmp(const git_tree_entry *a, const git_tree_entry *b)
+{
+	const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
+	size_t xl = strlen(x), yl = strlen(y), n = xl < yl ? xl : yl;
+	int c = memcmp(x, y, n);
+	unsigned char xc, yc;
+
+	if (c)
+		return c;
+	xc = xl > n ? (unsigned char)x[n] :
+		git_tree_entry_filemode(a) == GIT_FILEMODE_TREE ? '/' : 0;
+	yc = yl > n ? (unsigned char)y[n] :
+		git_tree_entry_filemode(b) == GIT_FILEMODE_TREE ? '/' : 0;
+	return (xc > yc) - (xc < yc);
+}
+
+static int diff_trees(struct differ *d, const git_tree *a, const git_tree *b);
+
+/* Every file under (or at) entry e, as removed (side 0) or added (1). */
+static int diff_one_side(struct differ *d, const git_tree_entry *e, int side)
+{
+	const git_oid *id = git_tree_entry_id(e);
+	struct ama_object o;
+	git_tree *t;
+	int rc;
+
+	if (git_tree_entry_filemode(e) == GIT_FILEMODE_TREE) {
+		if (git_tree_lookup(&t, d->m->repo, id) < 0)
+			return git_fail(AMA_ECORRUPT, "cannot read folder %s",
+					d->path.s);
+		ama_buf_addch(&d->path, '/');
+		rc = side ? diff_trees(d, NULL, t) : diff_trees(d, t, NULL);
+		git_tree_free(t);
+		return rc;
+	}
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB &&
+	    git_tree_entry_filemode(e) != GIT_FILEMODE_LINK)
+		return ama_error_setp(AMA_ECORRUPT, d->path.s, "neither a file"
+				      " nor a folder");
+	rc = read_blob(d->m, id, d->path.s, &o.md5, &o.size);
+	if (rc < 0)
+		return rc;
+	o.kind = git_tree_entry_filemode(e) == GIT_FILEMODE_LINK ?
+		AMA_OBJECT_LINK : AMA_OBJECT_FILE;
+	o.path = d->path.s;
+	o.path_len = d->path.len;
+	return d->fn(d->ctx, side ? NULL : &o, side ? &o : NULL);
+}
+
+/* Both sides have entry name: equal ids are skipped whole. */
+static int diff_both(struct differ *d, const git_tree_entry *x,
+		     const git_tree_entry *y)
+{
+	struct ama_object o, n;
+	git_tree *tx, *ty;
+	int rc;
+
+	if (!git_oid_cmp(git_tree_entry_id(x), git_tree_entry_id(y)) &&
+	    git_tree_entry_filemode(x) == git_tree_entry_filemode(y))
+		return 0;
+	if (git_tree_entry_filemode(x) == GIT_FILEMODE_TREE) {
+		if (git_tree_lookup(&tx, d->m->repo, git_tree_entry_id(x)) < 0)
+			return git_fail(AMA_ECORRUPT, "cannot read folder %s",
+					d->path.s);
+		if (git_tree_lookup(&ty, d->m->repo, git_tree_entry_id(y)) < 0) {
+			git_tree_free(tx);
+			return git_fail(AMA_ECORRUPT, "cannot read folder %s",
+					d->path.s);
+		}
+		ama_buf_addch(&d->path, '/');
+		rc = diff_trees(d, tx, ty);
+		git_tree_free(tx);
+		git_tree_free(ty);
+		return rc;
+	}
+	rc = read_blob(d->m, git_tree_entry_id(x), d->path.s, &o.md5, &o.size);
+	if (rc == 0)
+		rc = read_blob(d->m, git_tree_entry_id(y), d->path.s, &n.md5,
+			       &n.size);
+	if (rc < 0)
+		return rc;
+	o.path = n.path = d->path.s;
+	o.path_len = n.path_len = d->path.len;
+	o.kind = git_tree_entry_filemode(x) == GIT_FILEMODE_LINK ?
+		AMA_OBJECT_LINK : AMA_OBJECT_FILE;
+	n.kind = git_tree_entry_filemode(y) == GIT_FILEMODE_LINK ?
+		AMA_OBJECT_LINK : AMA_OBJECT_FILE;
+	return d->fn(d->ctx, &o, &n);
+}
+
+static int diff_trees(struct differ *d, const git_tree *a, const git_tree *b)
+{
+	size_t i = 0, j = 0, na = a ? git_tree_entrycount(a) : 0,
+		nb = b ? git_tree_entrycount(b) : 0, base = d->path.len;
+	int rc = 0;
+
+	while (rc == 0 && (i < na || j < nb)) {
+		const git_tree_entry *x = i < na ?
+			git_tree_entry_byindex(a, i) : NULL;
+		const git_tree_entry *y = j < nb ?
+			git_tree_entry_byindex(b, j) : NULL;
+		int c = !x ? 1 : !y ? -1 : entry_cmp(x, y);
+
+		ama_buf_truncate(&d->path, base);
+		ama_buf_addstr(&d->path, git_tree_entry_name(c <= 0 ? x : y));
+		if (c < 0) {
+			rc = diff_one_side(d, x, 0);
+			i++;
+		} else if (c > 0) {
+			rc = diff_one_side(d, y, 1);
+			j++;
+		} else {
+			rc = diff_both(d, x, y);
+			i++;
+			j++;
+		}
+	}
+	ama_buf_truncate(&d->path, base);
+	return rc;
+}
+
+static int tree_of(struct ama_meta *m, git_tree **out,
+		   const struct ama_meta_version *v)
+{
+	git_commit *c = NULL;
+	git_oid oid;
+	int rc = 0;
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (git_oid_fromstr(&oid, v->oid) < 0)
+		return ama_error_set(AMA_EINVAL, "bad git object id '%s'",
+				     v->oid);
+	if (git_commit_lookup(&c, m->repo, &oid) < 0 ||
+	    git_commit_tree(out, c) < 0)
+		rc = git_fail(AMA_ECORRUPT, "cannot read commit %s", v->oid);
+	git_commit_free(c);
+	return rc;
+}
+
+int ama_meta_diff(struct ama_meta *m, const struct ama_meta_version *a,
+		  const struct ama_meta_version *b, ama_meta_diff_fn fn,
+		  void *ctx)
+{
+	struct differ d = { m, fn, ctx, AMA_BUF_INIT };
+	git_tree *ta = NULL, *tb = NULL;
+	int rc = tree_of(m, &ta, a);
+
+	if (rc == 0)
+		rc = tree_of(m, &tb, b);
+	if (rc == 0) {
+		ama_buf_addstr(&d.path, "");
+		rc = diff_trees(&d, ta, tb);
+	}
+	git_tree_free(ta);
+	git_tree_free(tb);
+	ama_buf_release(&d.path);
 	return rc;
 }
 
@@ -700,6 +882,9 @@ static int build_tree(struct build *b, size_t plen, const git_tree *parent,
 				rc = write_blob(b->m, &id, c->new, &b->scratch);
 				if (rc == 0)
 					rc = insert(tb, name.s, &id,
+						    c->new->kind ==
+						    AMA_OBJECT_LINK ?
+						    GIT_FILEMODE_LINK :
 						    GIT_FILEMODE_BLOB, c->path);
 			} else if (git_treebuilder_remove(tb, name.s) < 0) {
 				rc = ama_error_setp(AMA_ECORRUPT, c->path,

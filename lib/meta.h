@@ -164,6 +164,23 @@ int ama_meta_find_commit_id(struct ama_meta *meta,
 			    uint64_t seq, const char *commit_id, size_t depth);
 
 /*
+ * The difference of two versions of an asset (either may be NULL: no
+ * files), from their trees: folders whose trees are the same object are
+ * not entered, so the work is proportional to what differs, not to the
+ * asset. fn is called for each path that differs, in path order, with
+ * old (NULL: added) and new (NULL: removed); both set: changed. The
+ * objects and their paths are valid during the call only. fn returns 0
+ * to go on, anything else to stop (returned). Returns 0, fn's value,
+ * AMA_ECORRUPT or AMA_EIO. Nothing is checked against the commit ids
+ * (ama_meta_read_objects does that).
+ */
+typedef int (*ama_meta_diff_fn)(void *ctx, const struct ama_object *old,
+				const struct ama_object *new);
+int ama_meta_diff(struct ama_meta *m, const struct ama_meta_version *a,
+		  const struct ama_meta_version *b, ama_meta_diff_fn fn,
+		  void *ctx);
+
+/*
  * Read the objects of version v (found by one of the calls above) into
  * out, which must be empty, sorted by path. The list is checked as
  * ama_objlist_check does and against v's commit id, so what comes back is

@@ -68,6 +68,12 @@ void ama_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
+void ama_msg_path_cb(void *ctx, const char *path, const char *msg)
+{
+	(void)ctx;
+	ama_msg_path(path, "%s", msg);
+}
+
 static void took_over(const char *lock_path)
 {
 	ama_msg_path(lock_path, "took over the lock of an ama process that "

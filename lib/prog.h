@@ -17,6 +17,8 @@ void ama_msg_path(const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Print "prog: message". */
 void ama_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: PATH: msg": a report callback for lib/ (ctx unused). */
+void ama_msg_path_cb(void *ctx, const char *path, const char *msg);
 /*
  * Print the last library error as "prog: PATH: reason", PATH being the
  * error's subject or else fallback (which may be NULL). Returns the exit

@@ -10,8 +10,10 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "bucket.h"
 #include "buf.h"
 #include "error.h"
+#include "layout.h"
 #include "manifest.h"
 #include "md5.h"
 #include "meta.h"
@@ -226,34 +228,6 @@ pthread_mutex_t *ama_pub_asset_lock(struct ama_publish *p, const char *class,
 
 /* ---- small helpers ---- */
 
-struct text_sink {
-	struct ama_buf *out;
-	uint64_t max;
-};
-
-static int text_sink(void *ctx, const void *data, size_t n)
-{
-	struct text_sink *t = ctx;
-
-	if (t->out->len + n > t->max)
-		return ama_error_set(AMA_ECORRUPT, "longer than %llu bytes",
-				     (unsigned long long)t->max);
-	ama_buf_add(t->out, data, n);
-	return 0;
-}
-
-/* The whole object key into out (reset first), at most max bytes. */
-int ama_pub_get_text(struct ama_store *s, const char *key,
-		    struct ama_buf *out, uint64_t max)
-{
-	struct text_sink t = { out, max };
-
-	ama_buf_reset(out);
-	ama_buf_add(out, "", 0);
-	return ama_store_get(s, key, 0, AMA_STORE_TO_END, text_sink, &t,
-			     NULL);
-}
-
 /* Put bytes under key; create-only with AMA_STORE_IF_NONE_MATCH. */
 int ama_pub_put_text(struct ama_store *s, const char *key,
 		    const struct ama_buf *text, unsigned flags)
@@ -269,106 +243,16 @@ int ama_pub_put_text(struct ama_store *s, const char *key,
 	return ama_store_put(s, &put, NULL);
 }
 
-/* Set the error "<what>: <the store's reason>" about key's URL. */
-int ama_pub_store_fail(int rc, struct ama_store *s, const char *key)
-{
-	struct ama_buf url = AMA_BUF_INIT;
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), "%s", ama_error_msg());
-	ama_store_key_url(&url, s, key);
-	rc = ama_error_setp(rc, url.s, "%s", msg);
-	ama_buf_release(&url);
-	return rc;
-}
-
-static int is_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[n] == '\0';
-}
-
-static int uuid_ok(const char *s)
-{
-	static const int dash[] = { 8, 13, 18, 23 };
-	char hex[33];
-	size_t i, j = 0, d = 0;
-
-	if (strlen(s) != 36)
-		return 0;
-	for (i = 0; i < 36; i++) {
-		if (d < 4 && (int)i == dash[d]) {
-			if (s[i] != '-')
-				return 0;
-			d++;
-			continue;
-		}
-		hex[j++] = s[i];
-	}
-	hex[j] = '\0';
-	return is_hex(hex, 32);
-}
-
 /* ---- classes ---- */
 
-static void class_key(struct ama_buf *out, const char *name)
-{
-	ama_buf_addf(out, "classes/%s.json", name);
-}
-
-static int class_parse(struct ama_class_info *out, const char *name,
-		       const struct ama_buf *text, const char *where)
-{
-	json_error_t je;
-	json_t *j = json_loadb(ama_buf_str(text), text->len,
-			       JSON_REJECT_DUPLICATES, &je);
-	const char *n = NULL, *id = NULL, *top = NULL;
-	json_int_t created = -1;
-	int rc = 0;
-
-	if (!j)
-		return ama_error_setp(AMA_ECORRUPT, where,
-				      "not a class record: %s", je.text);
-	if (json_unpack(j, "{s:s, s:s, s:s, s:I}", "name", &n, "class_id",
-			&id, "top_hash", &top, "created", &created) < 0 ||
-	    strcmp(n, name) || !uuid_ok(id) || strlen(top) != 32 ||
-	    !is_hex(top, 32) || created < 0) {
-		rc = ama_error_setp(AMA_ECORRUPT, where,
-				    "not a class record of '%s'", name);
-	} else {
-		memset(out, 0, sizeof(*out));
-		snprintf(out->name, sizeof(out->name), "%s", name);
-		snprintf(out->class_id, sizeof(out->class_id), "%s", id);
-		snprintf(out->top_hash, sizeof(out->top_hash), "%s", top);
-		out->created = created;
-	}
-	json_decref(j);
-	return rc;
-}
-
+/* classes/<name>.json: 0, AMA_ENOTFOUND (no message), or an error. */
 static int class_read(struct session *s, const char *name,
 		      struct ama_class_info *out)
 {
-	struct ama_buf key = AMA_BUF_INIT, text = AMA_BUF_INIT,
-		where = AMA_BUF_INIT;
-	int rc;
+	int rc = ama_bucket_class(s->remote, name, out);
 
-	class_key(&key, name);
-	rc = ama_pub_get_text(s->remote, key.s, &text, MAX_JSON);
-	if (rc < 0 && rc != AMA_ENOTFOUND)
-		rc = ama_pub_store_fail(rc, s->remote, key.s);
-	if (rc == 0) {
-		ama_store_key_url(&where, s->remote, key.s);
-		rc = class_parse(out, name, &text, where.s);
-	}
-	ama_buf_release(&key);
-	ama_buf_release(&text);
-	ama_buf_release(&where);
+	if (rc == AMA_ENOTFOUND)
+		ama_error_clear();
 	return rc;
 }
 
@@ -416,7 +300,7 @@ static int class_create(struct session *s, const char *name,
 
 	if (rc < 0)
 		return rc;
-	class_key(&key, name);
+	ama_layout_class(&key, name);
 	json_text(&text, json_pack("{s:s, s:s, s:s, s:I}", "name", name,
 				   "class_id", out->class_id, "top_hash",
 				   out->top_hash, "created",
@@ -425,7 +309,7 @@ static int class_create(struct session *s, const char *name,
 	if (rc == AMA_ECONFLICT)	/* made meanwhile: theirs counts */
 		rc = class_read(s, name, out);
 	else if (rc < 0)
-		rc = ama_pub_store_fail(rc, s->remote, key.s);
+		rc = ama_bucket_fail(rc, s->remote, key.s);
 	ama_buf_release(&key);
 	ama_buf_release(&text);
 	return rc;
@@ -507,63 +391,26 @@ int ama_publish_class(struct ama_publish *p, const char *name, int create,
 	return rc;
 }
 
-struct names {
-	char **v;
-	size_t n, alloc;
-};
-
-static int collect_class(void *ctx, const struct ama_store_entry *e)
-{
-	struct names *nm = ctx;
-	const char *name = e->key + strlen("classes/");
-	size_t len = strlen(name);
-	char *copy;
-
-	if (len <= 5 || strcmp(name + len - 5, ".json"))
-		return 0;
-	copy = ama_strndup(name, len - 5);
-	if (strchr(copy, '/') || ama_manifest_check_class(copy) < 0) {
-		ama_error_clear();
-		free(copy);
-		return 0;
-	}
-	if (nm->n == nm->alloc) {
-		nm->alloc = nm->alloc ? 2 * nm->alloc : 16;
-		nm->v = ama_realloc(nm->v, nm->alloc * sizeof(*nm->v));
-	}
-	nm->v[nm->n++] = copy;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int ama_publish_classes(struct ama_publish *p, ama_publish_class_fn fn,
 			void *ctx)
 {
-	struct names nm = { NULL, 0, 0 };
 	struct ama_class_info ci;
 	struct session *s;
-	size_t i;
+	char **names = NULL;
+	size_t i, n = 0;
 	int rc = ama_pub_session_get(p, &s);
 
 	if (rc < 0)
 		return rc;
-	rc = ama_store_list(s->remote, "classes/", 0, collect_class, &nm);
-	if (rc < 0)
-		rc = ama_pub_store_fail(rc, s->remote, "classes/");
-	if (rc == 0 && nm.n)
-		qsort(nm.v, nm.n, sizeof(*nm.v), cmp_str);
-	for (i = 0; i < nm.n && rc == 0; i++) {
-		rc = ama_pub_class_get(p, s, nm.v[i], 0, &ci);
+	rc = ama_bucket_class_names(s->remote, &names, &n);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = ama_pub_class_get(p, s, names[i], 0, &ci);
 		if (rc == 0)
 			rc = fn(&ci, ctx);
 	}
-	for (i = 0; i < nm.n; i++)
-		free(nm.v[i]);
-	free(nm.v);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 	ama_pub_session_put(p, s);
 	return rc;
 }
@@ -573,62 +420,15 @@ int ama_publish_classes(struct ama_publish *p, ama_publish_class_fn fn,
 void ama_pub_asset_key(struct ama_buf *out, const struct ama_class_info *c,
 		      uint64_t seq, const char *leaf)
 {
-	ama_buf_addf(out, "%s/assets/%llu/%s", c->top_hash,
-		     (unsigned long long)seq, leaf);
+	ama_layout_asset_prefix(out, c->top_hash, seq);
+	ama_buf_addstr(out, leaf);
 }
 
 /* Is seq claimed? 1, 0, or an error. */
 static int asset_claimed(struct session *s, const struct ama_class_info *c,
 			 uint64_t seq)
 {
-	struct ama_buf key = AMA_BUF_INIT;
-	struct ama_store_info info;
-	int rc;
-
-	ama_pub_asset_key(&key, c, seq, "asset.json");
-	rc = ama_store_head(s->remote, key.s, &info);
-	if (rc == 0)
-		rc = 1;
-	else if (rc == AMA_ENOTFOUND)
-		rc = 0;
-	else
-		rc = ama_pub_store_fail(rc, s->remote, key.s);
-	ama_buf_release(&key);
-	return rc;
-}
-
-/*
- * The number of claimed assets: seqs are claimed in order, 1..n, so the
- * first free one is found by doubling, then halving.
- */
-static int assets_claimed(struct session *s, const struct ama_class_info *c,
-			  uint64_t *n)
-{
-	uint64_t lo = 0, hi = 1, mid;
-	int rc;
-
-	for (;;) {
-		rc = asset_claimed(s, c, hi);
-		if (rc <= 0)
-			break;
-		lo = hi;
-		if (hi > UINT64_MAX / 4)
-			return ama_error_set(AMA_ECORRUPT,
-					     "too many assets in class %s",
-					     c->name);
-		hi *= 2;
-	}
-	while (rc == 0 && hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		rc = asset_claimed(s, c, mid);
-		if (rc == 1)
-			lo = mid;
-		else if (rc == 0)
-			hi = mid;
-		rc = rc < 0 ? rc : 0;
-	}
-	*n = lo;
-	return rc < 0 ? rc : 0;
+	return ama_bucket_asset_claimed(s->remote, c, seq);
 }
 
 int ama_publish_claim_ok(const char *claim)
@@ -656,7 +456,7 @@ int ama_publish_claim_new(char *out)
 static void claim_key(struct ama_buf *out, const struct ama_class_info *c,
 		      const char *claim)
 {
-	ama_buf_addf(out, "%s/assets/by-claim/%s", c->top_hash, claim);
+	ama_layout_claim(out, c->top_hash, claim);
 }
 
 /*
@@ -670,12 +470,12 @@ static int read_seq(struct session *s, const char *key,
 	json_int_t n = 0;
 	const char *claim = NULL;
 	json_t *j = NULL;
-	int rc = ama_pub_get_text(s->remote, key, &text, MAX_JSON);
+	int rc = ama_bucket_get_text(s->remote, key, &text, AMA_BUCKET_MAX_JSON);
 
 	if (rc == AMA_ENOTFOUND) {
 		rc = 1;
 	} else if (rc < 0) {
-		rc = ama_pub_store_fail(rc, s->remote, key);
+		rc = ama_bucket_fail(rc, s->remote, key);
 	} else {
 		j = json_loadb(ama_buf_str(&text), text.len, 0, NULL);
 		if (!j || json_unpack(j, "{s:I, s?s}", "seq", &n, "claim",
@@ -720,7 +520,7 @@ static int claim_find(struct session *s, const struct ama_class_info *c,
 			if (rc == AMA_ECONFLICT)
 				rc = read_seq(s, key.s, NULL, seq);
 			else if (rc < 0)
-				rc = ama_pub_store_fail(rc, s->remote, key.s);
+				rc = ama_bucket_fail(rc, s->remote, key.s);
 		}
 	}
 	ama_buf_release(&key);
@@ -752,7 +552,7 @@ int ama_publish_asset_create(struct ama_publish *p, const char *class,
 	if (rc < 0)
 		goto out;
 	pthread_mutex_lock(&p->claim);
-	rc = assets_claimed(s, &c, &n);
+	rc = ama_bucket_asset_count(s->remote, &c, &n);
 	if (rc == 0 && claim) {
 		rc = claim_find(s, &c, claim, n, &had);
 		if (rc == 0) {
@@ -783,7 +583,7 @@ int ama_publish_asset_create(struct ama_publish *p, const char *class,
 			continue;
 		}
 		if (rc < 0)
-			rc = ama_pub_store_fail(rc, s->remote, key.s);
+			rc = ama_bucket_fail(rc, s->remote, key.s);
 		break;
 	}
 	if (rc == 0 && claim) {
@@ -809,7 +609,7 @@ int ama_publish_asset_create(struct ama_publish *p, const char *class,
 				rc = ama_error_setp(AMA_ECORRUPT, key.s,
 						    "vanished after a conflict");
 		} else if (rc < 0) {
-			rc = ama_pub_store_fail(rc, s->remote, key.s);
+			rc = ama_bucket_fail(rc, s->remote, key.s);
 		}
 	}
 	pthread_mutex_unlock(&p->claim);
@@ -839,7 +639,7 @@ int ama_publish_assets(struct ama_publish *p, const char *class,
 		return rc;
 	rc = ama_pub_class_get(p, s, class, 0, &c);
 	if (rc == 0)
-		rc = assets_claimed(s, &c, &n);
+		rc = ama_bucket_asset_count(s->remote, &c, &n);
 	if (rc == 0)
 		rc = ama_pub_session_meta(p, s);
 	for (seq = 1; seq <= n && rc == 0; seq++) {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bucket.h"
 #include "buf.h"
 #include "manifest.h"
 #include "meta.h"
@@ -60,13 +61,6 @@ void ama_publish_close(struct ama_publish *p);
  * handles it closed.
  */
 unsigned ama_publish_trim(struct ama_publish *p, double idle);
-
-struct ama_class_info {
-	char name[65];
-	char class_id[37];	/* a random UUID, lowercase */
-	char top_hash[33];	/* 32 lowercase hex: the namespace in both buckets */
-	int64_t created;	/* seconds since the epoch */
-};
 
 /*
  * The class called name: read from remote classes/<name>.json; with

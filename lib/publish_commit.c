@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "layout.h"
 #include "manifest.h"
 #include "md5.h"
 #include "meta.h"
@@ -149,14 +150,14 @@ static void remote_key(struct ama_buf *out, const struct commit *cm,
 		       const struct content *c)
 {
 	ama_buf_reset(out);
-	ama_buf_addf(out, "%s/contents/%s", cm->cls.top_hash, c->hex);
+	ama_layout_content(out, cm->cls.top_hash, &c->md5);
 }
 
 static void staged_key(struct ama_buf *out, const struct commit *cm,
 		       const struct content *c)
 {
 	ama_buf_reset(out);
-	ama_buf_addf(out, "%s/%s", cm->cls.top_hash, c->hex);
+	ama_layout_staged(out, cm->cls.top_hash, &c->md5);
 }
 
 /* Remember the first hard error of any thread (this thread's last). */
@@ -277,7 +278,7 @@ static int list_remote(struct commit *cm, struct content **v, size_t n,
 	int rc = 0;
 
 	*decided = 0;
-	ama_buf_addf(&prefix, "%s/contents/", cm->cls.top_hash);
+	ama_layout_contents_prefix(&prefix, cm->cls.top_hash);
 	for (pages = 0; pages < budget; pages++) {
 		const char *last = NULL;
 
@@ -286,7 +287,7 @@ static int list_remote(struct commit *cm, struct content **v, size_t n,
 		free(after);
 		after = NULL;
 		if (rc < 0) {
-			rc = ama_pub_store_fail(rc, cm->s->remote, prefix.s);
+			rc = ama_bucket_fail(rc, cm->s->remote, prefix.s);
 			break;
 		}
 		for (e = 0; e < page.n; e++) {
@@ -438,7 +439,7 @@ static int hash_object(struct ama_store *st, const char *key,
 	ama_hasher_release(&hs.h);
 	*same = rc == 0 && hs.n == c->size && ama_md5_equal(&got, &c->md5);
 	if (rc < 0 && rc != AMA_ENOTFOUND)
-		rc = ama_pub_store_fail(rc, st, key);
+		rc = ama_bucket_fail(rc, st, key);
 	return rc;
 }
 
@@ -504,7 +505,7 @@ static int hash_staged(struct commit *cm, struct session *s,
 		c->in_staging = 0;	/* published meanwhile? */
 		rc = 0;
 	} else if (rc < 0) {
-		rc = ama_pub_store_fail(rc, s->staging, key.s);
+		rc = ama_bucket_fail(rc, s->staging, key.s);
 	} else if (attempt == 3) {
 		c->problem = "checksum";	/* it keeps changing */
 	} else if (hs.n != c->size) {
@@ -558,7 +559,7 @@ static int recheck_remote(struct commit *cm, struct session *s,
 	} else if (rc == AMA_ENOTFOUND) {
 		rc = 0;
 	} else {
-		rc = ama_pub_store_fail(rc, s->remote, key.s);
+		rc = ama_bucket_fail(rc, s->remote, key.s);
 	}
 	if (rc == 0 && !c->in_remote)
 		c->problem = "missing";
@@ -586,7 +587,7 @@ static int take_back(struct session *s, struct content *c, const char *key)
 	    !info.multipart && !strcmp(info.etag, c->hex))
 		return 1;
 	if (rc < 0 && rc != AMA_ENOTFOUND)
-		return ama_pub_store_fail(rc, s->remote, key);
+		return ama_bucket_fail(rc, s->remote, key);
 	if (rc == AMA_ENOTFOUND)
 		return 0;
 	rc = ama_store_delete(s->remote, key);
@@ -594,7 +595,7 @@ static int take_back(struct session *s, struct content *c, const char *key)
 		snprintf(msg, sizeof(msg), "%s", ama_error_msg());
 		ama_error_set(rc, "a copy of other bytes than %s is there and "
 			      "could not be deleted: %s", c->hex, msg);
-		return ama_pub_store_fail(rc, s->remote, key);
+		return ama_bucket_fail(rc, s->remote, key);
 	}
 	return 0;
 }
@@ -646,7 +647,7 @@ static int copy_one(struct commit *cm, struct session *s, struct content *c)
 				break;
 			}
 			if (rc < 0) {
-				rc = ama_pub_store_fail(rc, s->staging, skey.s);
+				rc = ama_bucket_fail(rc, s->staging, skey.s);
 				break;
 			}
 			if (judge_staged(cm, c))
@@ -678,7 +679,7 @@ static int copy_one(struct commit *cm, struct session *s, struct content *c)
 			continue;
 		}
 		if (rc < 0) {
-			rc = ama_pub_store_fail(rc, s->remote, rkey.s);
+			rc = ama_bucket_fail(rc, s->remote, rkey.s);
 			break;
 		}
 		/* nothing references the copy before it is known to be c */
@@ -893,22 +894,21 @@ static int claim_manifest(struct commit *cm, struct ama_manifest *m,
 	int rc, same_parent;
 
 	ama_version_format(vs, &m->version);
-	ama_pub_asset_key(key, &cm->cls, m->seq, "");
-	ama_buf_addf(key, "%s.manifest", vs);
+	ama_layout_manifest(key, cm->cls.top_hash, m->seq, &m->version);
 	ama_manifest_format(&text, m);
 	rc = ama_pub_put_text(cm->s->remote, key->s, &text, AMA_STORE_IF_NONE_MATCH);
 	if (rc != AMA_ECONFLICT) {
 		if (rc < 0)
-			rc = ama_pub_store_fail(rc, cm->s->remote, key->s);
+			rc = ama_bucket_fail(rc, cm->s->remote, key->s);
 		else
 			rc = CLAIMED;
 		goto out;
 	}
 	/* a version is there already */
 	ama_store_key_url(&where, cm->s->remote, key->s);
-	rc = ama_pub_get_text(cm->s->remote, key->s, &text, MAX_MANIFEST);
+	rc = ama_bucket_get_text(cm->s->remote, key->s, &text, MAX_MANIFEST);
 	if (rc < 0) {
-		rc = ama_pub_store_fail(rc, cm->s->remote, key->s);
+		rc = ama_bucket_fail(rc, cm->s->remote, key->s);
 		goto out;
 	}
 	rc = ama_manifest_parse(&old, text.s, text.len);

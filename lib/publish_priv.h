@@ -18,8 +18,7 @@
  */
 #define LIST_MIN 100
 #define HEADS_PER_PAGE 100
-#define MAX_JSON (64u * 1024)
-#define MAX_MANIFEST (1ULL << 32)
+#define MAX_MANIFEST AMA_BUCKET_MAX_MANIFEST
 #define MAX_ROUNDS 8		/* times a commit may start over */
 #define NLOCKS 256
 #define RESTART 1		/* commit_once: start over */
@@ -72,14 +71,9 @@ int ama_pub_session_meta(struct ama_publish *p, struct session *s);
 pthread_mutex_t *ama_pub_asset_lock(struct ama_publish *p, const char *class,
 				    uint64_t seq);
 
-/* A whole small object into out (reset first), at most max bytes. */
-int ama_pub_get_text(struct ama_store *s, const char *key,
-		     struct ama_buf *out, uint64_t max);
 /* Put text under key; create-only with AMA_STORE_IF_NONE_MATCH. */
 int ama_pub_put_text(struct ama_store *s, const char *key,
 		     const struct ama_buf *text, unsigned flags);
-/* Make the store's last error name key's URL as its subject; returns rc. */
-int ama_pub_store_fail(int rc, struct ama_store *s, const char *key);
 
 /* The class called name, read (or with create, made); cached. */
 int ama_pub_class_get(struct ama_publish *p, struct session *s,

@@ -1,11 +1,14 @@
 /* settings.c: layering what the server said of a class under the user's own settings. */
 #include "auto-config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "error.h"
 #include "md5.h"
 #include "settings.h"
+#include "xdg.h"
 
 static const char *const pairs[][4] = {
 	{ "store", "staging", "class", "staging" },
@@ -60,4 +63,32 @@ const char *ama_settings_top_hash(const struct ama_config *cfg)
 		return NULL;
 	}
 	return h;
+}
+
+char *ama_settings_default_store_url(const char *which)
+{
+	struct ama_buf url = AMA_BUF_INIT;
+	char *dir = NULL;
+
+	if (ama_xdg_path(&dir, AMA_XDG_DATA, which) < 0)
+		return NULL;
+	ama_buf_addf(&url, "file://%s", dir);
+	free(dir);
+	return ama_buf_detach(&url);
+}
+
+char *ama_settings_client_store_url(const struct ama_config *cfg,
+				    const char *which)
+{
+	const char *url = ama_config_get(cfg, "store", which);
+	const char *server = ama_config_get(cfg, "server", "url");
+
+	if (url && *url)
+		return ama_strdup(url);
+	if (server && *server && strcmp(server, "local")) {
+		ama_error_set(AMA_ESETUP, "no %s bucket: set [store] %s, or "
+			      "ask the server (%s)", which, which, server);
+		return NULL;
+	}
+	return ama_settings_default_store_url(which);
 }

@@ -39,4 +39,20 @@ const char *ama_settings_store_url(const struct ama_config *cfg,
  */
 const char *ama_settings_top_hash(const struct ama_config *cfg);
 
+/*
+ * The embedded default's bucket (which: "remote" or "staging"), a file://
+ * folder under the user's data folder: file://$XDG_DATA_HOME/ama/WHICH.
+ * Returns a string the caller frees, or NULL with AMA_ESETUP (no HOME).
+ */
+char *ama_settings_default_store_url(const char *which);
+
+/*
+ * The remote or staging bucket a client uses: [store] WHICH (after
+ * ama_settings_apply_class), else, when no server is configured or it is
+ * "local", the embedded default. NULL (AMA_ESETUP set) when a server is
+ * configured and nothing says where its class lives yet. Caller frees.
+ */
+char *ama_settings_client_store_url(const struct ama_config *cfg,
+				    const char *which);
+
 #endif

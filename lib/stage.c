@@ -3,9 +3,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "error.h"
+#include "manifest.h"
 #include "stage.h"
 #include "stat.h"
 #include "verify.h"
@@ -30,6 +33,7 @@ struct content {
 	int rc;
 	char *error;
 	struct waiter *head, *tail;
+	char *link;		/* sending a link's target: its bytes */
 };
 
 struct ama_stage {
@@ -170,6 +174,9 @@ static void put_done(void *ctx, const struct ama_store_result *r)
 	char *why = r->error ? ama_strdup(r->error) : NULL;
 	int rc = r->rc;
 
+	free(c->link);
+	c->link = NULL;
+
 	ama_md5_to_hex(hex, &c->md5);
 	if (rc == 0 && r->info.etag_is_md5 && !r->info.multipart &&
 	    strcmp(r->info.etag, hex)) {
@@ -214,6 +221,33 @@ static void put_progress(void *ctx, void *udata, uint64_t bytes)
 		st->progress(st->ctx, bytes);
 }
 
+/*
+ * A symbolic link's content is its target, never what it points at: read
+ * here (the store checks it against the MD5 as it does a file's bytes).
+ * Returns 1 and c->link when the path is a link, 0 when it is not, or
+ * an error.
+ */
+static int read_link(struct content *c, const char *path)
+{
+	char target[AMA_LINK_MAX + 2];
+	struct ama_stat st;
+	ssize_t n;
+
+	if (ama_stat_path(&st, path) < 0 || !S_ISLNK(st.mode)) {
+		ama_error_clear();
+		return 0;
+	}
+	n = readlink(path, target, sizeof(target));
+	if (n < 0)
+		return ama_error_setp_errno(AMA_EIO, path, "cannot read the "
+					    "link");
+	if ((uint64_t)n != c->size)
+		return ama_error_setp(AMA_ECHANGED, path, "changed since "
+				      "added: a target of %zd bytes", n);
+	c->link = ama_strndup(target, (size_t)n);
+	return 1;
+}
+
 /* Send c from its first waiter's path. */
 static void send(struct ama_stage *st, struct content *c)
 {
@@ -226,7 +260,26 @@ static void send(struct ama_stage *st, struct content *c)
 	ama_buf_addf(&key, "%s%s", st->prefix, hex);
 	memset(&p, 0, sizeof(p));
 	p.key = key.s;
-	p.path = c->head->path;
+	rc = read_link(c, c->head->path);
+	if (rc < 0) {
+		struct ama_store_result r;
+
+		memset(&r, 0, sizeof(r));
+		r.key = key.s;
+		r.udata = c;
+		r.rc = rc;
+		r.error = ama_error_msg();
+		c->state = C_SENDING;
+		put_done(st, &r);
+		ama_buf_release(&key);
+		return;
+	}
+	if (rc == 1) {
+		p.data = c->link;
+		p.len = (size_t)c->size;
+	} else {
+		p.path = c->head->path;
+	}
 	p.md5 = &c->md5;
 	p.size = c->size;
 	p.udata = c;
@@ -328,6 +381,7 @@ void ama_stage_free(struct ama_stage *st)
 		while (c->head)
 			pop_waiter(c);
 		free(c->error);
+		free(c->link);
 		free(c);
 	}
 	free(st->tab);
@@ -353,10 +407,14 @@ int ama_stage_check(struct ama_index *idx, const char *rootrel, size_t len,
 	if (e->st.size != size)
 		return AMA_STAGE_OTHER_SIZE;
 	rc = ama_stat_path(&now, rootrel);
-	if (rc == AMA_ENOTFOUND || (rc == 0 && !ama_stat_is_reg(&now)))
+	if (rc == AMA_ENOTFOUND ||
+	    (rc == 0 && !ama_stat_is_reg(&now) && !S_ISLNK(now.mode)))
 		return AMA_STAGE_DELETED;
 	if (rc < 0)
 		return rc;	/* AMA_EIO, said with the system's reason */
+	/* a file that became a link, or a link a file, is another content */
+	if (S_ISLNK(now.mode) != S_ISLNK(e->st.mode))
+		return AMA_STAGE_MODIFIED;
 	return ama_verify_stat_matches(&e->st, &now) ? AMA_STAGE_SEND :
 		AMA_STAGE_MODIFIED;
 }

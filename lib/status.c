@@ -408,7 +408,8 @@ static void *walk_thread(void *arg)
 {
 	struct untracked *u = arg;
 
-	u->rc = ama_walk_untracked(u->paths, u->npaths, 0, u->tracked,
+	u->rc = ama_walk_untracked(u->paths, u->npaths, AMA_WALK_LINKS,
+				   u->tracked,
 				   u->ntracked, walked, u);
 	if (u->rc < 0) {	/* the error is this thread's: keep it */
 		u->fail_msg = ama_strdup(ama_error_msg());

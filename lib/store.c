@@ -261,6 +261,11 @@ void ama_store_signal_exit(void)
 	raise(caught);
 }
 
+volatile sig_atomic_t *ama_store_signal_flag(void)
+{
+	return &caught;
+}
+
 int ama_store_interrupted(const struct ama_store *s)
 {
 	return s->cancelled ? ama_error_set(AMA_EIO, "interrupted") : 0;

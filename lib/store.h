@@ -2,6 +2,7 @@
 #ifndef AMA_STORE_H
 #define AMA_STORE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -122,6 +123,11 @@ void ama_store_cancel(struct ama_store *s);
  */
 void ama_store_cancel_on_signals(struct ama_store *a, struct ama_store *b);
 void ama_store_signal_exit(void);
+/*
+ * The signal that came since ama_store_cancel_on_signals() (0: none), for
+ * work outside the stores that should stop soon too.
+ */
+volatile sig_atomic_t *ama_store_signal_flag(void);
 
 /* Create the bucket (S3 CreateBucket) or folder (mkdir -p). */
 int ama_store_create_bucket(struct ama_store *s);

@@ -151,6 +151,12 @@ static void check(const struct ama_index *idx, struct ama_index_entry *e,
 
 	memset(out, 0, sizeof(*out));
 	out->entry = e;
+	if (e->flags & AMA_ENTRY_SKIP) {
+		/* not in the work tree by choice: nothing to look at */
+		out->verdict = AMA_VERDICT_OK;
+		out->skipped = 1;
+		return;
+	}
 	if (stat_entry(k, e, next, &sb) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			out->verdict = AMA_VERDICT_DELETED;
@@ -161,11 +167,13 @@ static void check(const struct ama_index *idx, struct ama_index_entry *e,
 		return;
 	}
 	ama_stat_from(&out->st, &sb);
-	if (!S_ISREG(sb.st_mode)) {
+	if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
 		out->verdict = AMA_VERDICT_DELETED;
 		return;
 	}
-	if (out->st.size != e->st.size) {
+	/* a file that became a link, or a link a file: another content */
+	if ((S_ISLNK(sb.st_mode) != 0) != (S_ISLNK(e->st.mode) != 0) ||
+	    out->st.size != e->st.size) {
 		out->verdict = AMA_VERDICT_MODIFIED;
 		return;
 	}
@@ -218,7 +226,7 @@ static void refresh_in_memory(const struct ama_index *idx,
 			      struct ama_refresh_list *l)
 {
 	struct ama_index_entry *e = r->entry;
-	uint8_t old_flags = e->flags & AMA_ENTRY_FILE_FLAGS;
+	uint8_t old_flags = e->flags & AMA_ENTRY_RACY;
 	uint8_t new_flags = r->racy ? AMA_ENTRY_RACY : 0;
 	struct ama_refresh *f;
 
@@ -242,7 +250,7 @@ static void refresh_in_memory(const struct ama_index *idx,
 		f->new_flags = new_flags;
 	}
 	e->st = r->st;
-	e->flags = (uint8_t)((e->flags & ~AMA_ENTRY_FILE_FLAGS) | new_flags);
+	e->flags = (uint8_t)((e->flags & ~AMA_ENTRY_RACY) | new_flags);
 	r->refreshed = 1;
 }
 
@@ -473,10 +481,10 @@ int ama_verify_refresh(const char *index_path,
 
 		if (!e || !ama_md5_equal(&e->md5, &f->md5) ||
 		    !ama_stat_equal(&e->st, &f->old_st) ||
-		    (e->flags & AMA_ENTRY_FILE_FLAGS) != f->old_flags)
+		    (e->flags & AMA_ENTRY_RACY) != f->old_flags)
 			continue;
 		e->st = f->new_st;
-		e->flags = (uint8_t)((e->flags & ~AMA_ENTRY_FILE_FLAGS) |
+		e->flags = (uint8_t)((e->flags & ~AMA_ENTRY_RACY) |
 				     f->new_flags);
 		applied++;
 	}

@@ -12,11 +12,14 @@
 /*
  * The rule (DESIGN.md, "Change detection"), for one entry, with the
  * working folder at the asset root:
- *   - lstat the path: gone, or no longer a regular file: DELETED;
- *   - a different size: MODIFIED, without reading the file;
+ *   - lstat the path: gone, or neither a regular file nor a symbolic
+ *     link: DELETED;
+ *   - a file where a link was recorded or a link where a file was, or a
+ *     different size: MODIFIED, without reading the file;
  *   - stat record matching (ama_verify_stat_matches) and the entry not
  *     racy (ama_index_entry_is_racy): OK, without reading the file;
- *   - otherwise the file is rehashed (ama_md5_file): the same MD5 is OK
+ *   - otherwise the file (a link: its target) is rehashed (ama_md5_file):
+ *     the same MD5 is OK
  *     and the entry's stat record is refreshed, another MD5 is MODIFIED;
  *     a failure to hash (unreadable, changed while hashing) is ERROR, a
  *     failure to tell rather than a verdict.
@@ -48,6 +51,7 @@ struct ama_verify_result {
 	size_t seq;			/* its rank in the run: 0, 1, ... */
 	enum ama_verdict verdict;
 	int rehashed;		/* the file was read */
+	int skipped;		/* OK: an AMA_ENTRY_SKIP entry, not looked at */
 	/*
 	 * OK after a rehash, and the entry's stat record or racy flag was
 	 * updated in memory (already, when the callback runs); the run's

@@ -154,11 +154,40 @@ static int emit_skip(struct walker *w, const char *path, size_t len,
 	return emit(w, &e);
 }
 
+/* A symbolic link, yielded as a file of its own kind (AMA_WALK_LINKS). */
+static int emit_link(struct walker *w, const char *path, size_t len,
+		     int explicit_path)
+{
+	struct ama_walk_entry e = { 0 };
+	struct ama_stat now;
+
+	e.event = AMA_WALK_FILE;
+	e.path = path;
+	e.len = len;
+	e.mode = S_IFLNK;
+	e.explicit_path = explicit_path;
+	if (w->flags & AMA_WALK_STAT) {
+		int rc = ama_stat_path(&now, path);
+
+		if (rc == AMA_ENOTFOUND)
+			return 0;	/* gone since the listing */
+		if (rc < 0)
+			return emit_error(w, path, explicit_path);
+		if (!S_ISLNK(now.mode))
+			return 0;	/* replaced since: the next walk sees it */
+		e.st = &now;
+		e.mode = now.mode;
+	}
+	return emit(w, &e);
+}
+
 static int emit_type_skip(struct walker *w, const char *path, size_t len,
 			  uint32_t mode, int explicit_path)
 {
 	char reason[64];
 
+	if (S_ISLNK(mode) && (w->flags & AMA_WALK_LINKS))
+		return emit_link(w, path, len, explicit_path);
 	if (S_ISLNK(mode))
 		return emit_skip(w, path, len, mode,
 				 "symbolic link not followed", explicit_path);

@@ -19,9 +19,10 @@
  * ama_walk_untracked()).
  *
  * What is yielded:
- *   - regular files, as AMA_WALK_FILE;
- *   - symbolic links (never followed, also when they point at a folder)
- *     and FIFOs, sockets and devices, as AMA_WALK_SKIPPED with a reason:
+ *   - regular files, as AMA_WALK_FILE; with AMA_WALK_LINKS, symbolic links
+ *     too (mode S_IFLNK), never followed;
+ *   - symbolic links otherwise (never followed, also when they point at
+ *     a folder) and FIFOs, sockets and devices, as AMA_WALK_SKIPPED:
  *     "symbolic link not followed", "not a regular file: FIFO";
  *   - a folder holding its own .ama (another asset inside this one), as
  *     AMA_WALK_SKIPPED "another ama asset", not entered;
@@ -77,6 +78,11 @@ struct ama_walk_entry {
 /* Flags of a walk. */
 #define AMA_WALK_STAT	0x1u	/* lstat each regular file: entry.st */
 #define AMA_WALK_DIRS	0x2u	/* report folders before entering them */
+/*
+ * Yield symbolic links as AMA_WALK_FILE entries of mode S_IFLNK (never
+ * followed), instead of skipping them: what ama add records.
+ */
+#define AMA_WALK_LINKS	0x4u
 
 /*
  * Called for each entry, in order. Return 0 to go on, AMA_WALK_PRUNE (for

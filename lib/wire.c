@@ -56,7 +56,7 @@ void ama_wire_format_objects(struct ama_buf *out, const struct ama_objlist *l)
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		ama_object_format_fields(out, &l->v[i].md5, l->v[i].size);
+		ama_object_format(out, &l->v[i]);
 		ama_buf_addch(out, '\t');
 		ama_wire_quote_path(out, l->v[i].path, l->v[i].path_len);
 		ama_buf_addch(out, '\n');

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asset.h"
+#include "assetenv.h"
 #include "buf.h"
 #include "client.h"
 #include "config.h"
@@ -27,16 +27,6 @@ struct opts {
 	int print_refused;	/* a refusal prints the objects refused */
 };
 
-/* What the asset's .ama/config says of it. */
-struct asset {
-	struct ama_asset a;
-	struct ama_config *cfg;
-	const char *class;
-	uint64_t seq;
-	int has_version;
-	struct ama_version version;
-};
-
 static int add_record(struct ama_common *c, const struct ama_record *rec,
 		      void *ctx)
 {
@@ -44,43 +34,15 @@ static int add_record(struct ama_common *c, const struct ama_record *rec,
 	return ama_objlist_add_record(ctx, rec);
 }
 
-static int load_asset(struct asset *as)
+/* The asset, its class and its number (which it must have by now). */
+static int load_asset(struct ama_asset_env *as)
 {
-	struct ama_buf file = AMA_BUF_INIT;
-	const char *seq, *v;
-	char *end;
-	int rc;
+	int rc = ama_asset_env_open(as, AMA_ASSET_NEED_CLASS);
 
-	rc = ama_asset_find(&as->a);
-	if (rc < 0)
-		return rc;
-	ama_buf_addf(&file, "%s/.ama/config", as->a.root);
-	rc = ama_config_load(&as->cfg, file.s);
-	ama_buf_release(&file);
-	if (rc < 0)
-		return rc;
-	ama_settings_apply_class(as->cfg);
-	as->class = ama_config_get(as->cfg, "asset", "class");
-	if (!as->class || !*as->class)
-		return ama_error_set(AMA_ESETUP, "the asset has no class: "
-				     "[asset] class is not set");
-	seq = ama_config_get(as->cfg, "asset", "seq");
-	if (!seq || !*seq)
-		return ama_error_set(AMA_ESETUP, "the asset has no number "
-				     "yet: run ama upload");
-	errno = 0;
-	as->seq = strtoull(seq, &end, 10);
-	if (errno || *end || *seq == '0' || !strchr("123456789", *seq) ||
-	    as->seq > INT64_MAX)
-		return ama_error_set(AMA_ESETUP, "[asset] seq: '%s' is not an "
-				     "asset number", seq);
-	v = ama_config_get(as->cfg, "asset", "version");
-	if (v && *v) {
-		if (ama_version_parse(&as->version, v) < 0)
-			return ama_error_wrap(AMA_ESETUP, "[asset] version");
-		as->has_version = 1;
-	}
-	return 0;
+	if (rc == 0 && !as->seq)
+		rc = ama_error_set(AMA_ESETUP, "the asset has no number yet: "
+				   "run ama upload");
+	return rc;
 }
 
 /*
@@ -142,7 +104,7 @@ static void print_problems(const struct ama_buf *problems,
 	ama_buf_release(&f);
 }
 
-static int commit(struct opts *o, struct asset *as,
+static int commit(struct opts *o, struct ama_asset_env *as,
 		  const struct ama_objlist *objects)
 {
 	struct ama_commit_request rq;
@@ -199,7 +161,7 @@ int main(int argc, char **argv)
 		AMA_OPT_FLAG(0, "print-refused", &o.print_refused),
 		AMA_OPT_END,
 	};
-	struct asset as;
+	struct ama_asset_env as;
 	struct ama_objlist objects = AMA_OBJLIST_INIT;
 	struct ama_version pv;
 	int status;
@@ -238,7 +200,6 @@ int main(int argc, char **argv)
 	status = ama_finish(&o.c, status);
 out:
 	ama_objlist_release(&objects);
-	ama_config_free(as.cfg);
-	ama_asset_release(&as.a);
+	ama_asset_env_close(&as);
 	return status;
 }

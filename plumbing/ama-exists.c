@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asset.h"
+#include "assetenv.h"
 #include "buf.h"
 #include "config.h"
 #include "error.h"
@@ -166,16 +166,13 @@ static int open_store(struct ex *x, struct ama_store **s, const char *url,
 
 static int setup(struct ex *x)
 {
-	struct ama_asset a = { NULL, NULL };
-	struct ama_buf b = AMA_BUF_INIT;
-	int rc = ama_asset_find(&a);
+	struct ama_asset_env e;
+	int rc = ama_asset_env_open(&e, 0);
 
 	if (rc == 0) {
-		ama_buf_addf(&b, "%s/.ama/config", a.root);
-		rc = ama_config_load(&x->cfg, b.s);
-	}
-	if (rc == 0) {
-		ama_settings_apply_class(x->cfg);
+		/* the configuration outlives the asset's other parts */
+		x->cfg = e.cfg;
+		e.cfg = NULL;
 		if (!x->top_hash)
 			x->top_hash = ama_settings_top_hash(x->cfg);
 		if (!x->top_hash)
@@ -185,10 +182,9 @@ static int setup(struct ex *x)
 		rc = open_store(x, &x->remote, x->remote_url, "remote");
 	if (rc == 0)
 		rc = open_store(x, &x->staging, x->staging_url, "staging");
-	ama_buf_release(&b);
-	x->root = a.root;
-	a.root = NULL;
-	ama_asset_release(&a);
+	x->root = e.a.root;
+	e.a.root = NULL;
+	ama_asset_env_close(&e);
 	return rc;
 }
 

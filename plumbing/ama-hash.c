@@ -3,6 +3,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "hashpool.h"
@@ -28,7 +30,8 @@ static int output_failed(struct hash_opts *o)
 static int print_result(const struct ama_hash_result *res, void *arg)
 {
 	struct hash_opts *o = arg;
-	char fields[AMA_MD5_HEXLEN + 1 + AMA_STAT_FIELDS_MAX];
+	char hex[AMA_MD5_HEXLEN + 1], stat[AMA_STAT_FIELDS_MAX];
+	struct ama_buf f = AMA_BUF_INIT;
 
 	if (res->rc < 0) {
 		ama_msg_path(res->error_path ? res->error_path : res->path,
@@ -37,15 +40,20 @@ static int print_result(const struct ama_hash_result *res, void *arg)
 			o->status = ama_error_exit_status(res->rc);
 		return 0;
 	}
-	/* "<md5> <size>", or "<md5> " and the five stat record fields */
-	ama_md5_to_hex(fields, &res->md5);
-	fields[AMA_MD5_HEXLEN] = ' ';
-	if (o->stat)
-		ama_stat_format(fields + AMA_MD5_HEXLEN + 1, &res->st);
-	else
-		snprintf(fields + AMA_MD5_HEXLEN + 1, AMA_STAT_FIELDS_MAX,
-			 "%" PRIu64, res->st.size);
-	ama_record_write(&o->c.out, fields, res->path, res->path_len);
+	/*
+	 * "<md5> <size>", "link" after the size for a symbolic link, then
+	 * with --stat the rest of the stat record (it starts with the size)
+	 */
+	ama_md5_to_hex(hex, &res->md5);
+	ama_buf_addf(&f, "%s %" PRIu64, hex, res->st.size);
+	if (S_ISLNK(res->st.mode))
+		ama_buf_addstr(&f, " link");
+	if (o->stat) {
+		ama_stat_format(stat, &res->st);
+		ama_buf_addstr(&f, strchr(stat, ' '));
+	}
+	ama_record_write(&o->c.out, f.s, res->path, res->path_len);
+	ama_buf_release(&f);
 	return output_failed(o) ? AMA_EIO : 0;
 }
 

@@ -2,6 +2,7 @@
 #include "auto-config.h"
 
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,8 @@ static void print(struct ama_common *c, struct ls *ls, int state, int stat)
 			continue;
 		ama_md5_to_hex(hex, &e[i].md5);
 		ama_buf_reset(&fields);
-		ama_buf_addf(&fields, "%s %" PRIu64 " %s", hex, e[i].st.size,
+		ama_buf_addf(&fields, "%s %" PRIu64 "%s %s", hex,
+			     e[i].st.size, S_ISLNK(e[i].st.mode) ? " link" : "",
 			     ama_state_name(e[i].state));
 		if (stat)
 			ama_buf_addf(&fields, " %" PRId64 " %" PRId64 " %"

@@ -6,10 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "asset.h"
+#include "assetenv.h"
 #include "buf.h"
 #include "config.h"
 #include "error.h"
+#include "layout.h"
 #include "index.h"
 #include "manifest.h"
 #include "prog.h"
@@ -27,9 +28,8 @@ struct sp {
 	struct ama_common c;
 	const char *staging, *top_hash;
 	int jobs;
-	struct ama_asset asset;		/* as found: for suggested commands */
+	struct ama_asset_env env;	/* as found: for suggested commands */
 	struct ama_asset root;		/* the same, seen from its root */
-	struct ama_config *cfg;
 	struct ama_index *idx;
 	struct ama_store *s;
 	struct ama_stage *st;
@@ -64,7 +64,7 @@ static int refuse(struct sp *p, const char *given, const char *rootrel,
 {
 	struct ama_buf shown = AMA_BUF_INIT;
 
-	ama_asset_display(&shown, &p->asset, rootrel);
+	ama_asset_display(&shown, &p->env.a, rootrel);
 	ama_buf_reset(&p->word);
 	ama_quote_shell(&p->word, shown.s);
 	clear_progress(p, 0);
@@ -177,39 +177,31 @@ static int setup(struct sp *p)
 	const char *url = p->staging, *top = p->top_hash;
 	int rc;
 
-	rc = ama_asset_find(&p->asset);
-	if (rc == 0 && chdir(p->asset.root) < 0)
-		rc = ama_error_setp_errno(AMA_ESETUP, p->asset.root,
-					  "cannot enter");
+	rc = ama_asset_env_open(&p->env, AMA_ASSET_ENTER);
 	if (rc < 0)
 		goto out;
-	p->root.root = p->asset.root;
+	p->root.root = p->env.a.root;
 	p->root.prefix = (char *)"";
-	ama_buf_addf(&b, "%s/.ama/config", p->asset.root);
-	rc = ama_config_load(&p->cfg, b.s);
-	if (rc < 0)
-		goto out;
-	ama_settings_apply_class(p->cfg);
 	if (!url)
-		url = ama_settings_store_url(p->cfg, "staging");
+		url = ama_settings_store_url(p->env.cfg, "staging");
 	if (url && !top)
-		top = ama_settings_top_hash(p->cfg);
+		top = ama_settings_top_hash(p->env.cfg);
 	if (!url || !top) {
 		rc = AMA_ESETUP;
 		goto out;
 	}
-	rc = ama_store_open(&p->s, url, p->cfg, "staging");
+	rc = ama_store_open(&p->s, url, p->env.cfg, "staging");
 	if (rc < 0)
 		goto out;
 	if (p->jobs > 0)
 		ama_store_tuning(p->s)->jobs = p->jobs;
 	ama_buf_reset(&b);
-	ama_buf_addf(&b, "%s/.ama/index", p->asset.root);
+	ama_buf_addf(&b, "%s/.ama/index", p->env.a.root);
 	rc = ama_index_load(&p->idx, b.s);
 	if (rc < 0)
 		goto out;
 	ama_buf_reset(&b);
-	ama_buf_addf(&b, "%s/", top);
+	ama_layout_staging_prefix(&b, top);
 	p->st = ama_stage_new(p->s, b.s, staged_one, sent, p);
 out:
 	ama_buf_release(&b);
@@ -281,9 +273,8 @@ int main(int argc, char **argv)
 	ama_stage_free(p.st);
 	ama_store_close(p.s);
 	ama_index_free(p.idx);
-	ama_config_free(p.cfg);
 	ama_objlist_release(&p.in);
-	ama_asset_release(&p.asset);
+	ama_asset_env_close(&p.env);
 	ama_buf_release(&p.path);
 	ama_buf_release(&p.word);
 	ama_store_signal_exit();

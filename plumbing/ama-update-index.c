@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "asset.h"
@@ -66,16 +67,24 @@ static int add_one(struct upd *u, const struct ama_record *rec)
 	struct ama_index_entry e, *old;
 	struct ama_stat given;
 	const char *path = u->path.s;
-	int rc;
+	/* "link" after the size: the record is of a symbolic link */
+	int link = rec->nfields > 2 && !strcmp(rec->field[2], "link");
+	char *stat_fields[5];
+	int rc, nstat = rec->nfields - link, i;
 
-	if (rec->nfields != 2 && rec->nfields != 6)
+	if (nstat != 2 && nstat != 6)
 		return ama_error_set(AMA_EINVAL, "malformed record: want "
-			"<md5> <size> [<mtime_ns> <ctime_ns> <ino> <nlink>]");
+			"<md5> <size> [link] [<mtime_ns> <ctime_ns> <ino> "
+			"<nlink>]");
 	memset(&e, 0, sizeof(e));
 	if (ama_md5_from_hex(&e.md5, rec->field[0]) < 0)
 		return AMA_EINVAL;
-	if (rec->nfields == 6)
-		rc = ama_stat_parse(&given, rec->field + 1);
+	/* the stat record's fields: the size, then those after "link" */
+	stat_fields[0] = rec->field[1];
+	for (i = 1; i < 5 && nstat == 6; i++)
+		stat_fields[i] = rec->field[1 + link + i];
+	if (nstat == 6)
+		rc = ama_stat_parse(&given, stat_fields);
 	else
 		rc = parse_size(rec->field[1], &given.size) < 0 ?
 			ama_error_set(AMA_EINVAL, "malformed size") : 0;
@@ -84,22 +93,23 @@ static int add_one(struct upd *u, const struct ama_record *rec)
 	rc = ama_stat_path(&e.st, path);
 	if (rc < 0)
 		return rc;
-	if (!ama_stat_is_reg(&e.st))
-		return ama_error_setp(AMA_ENOTREG, path,
-				      "not a regular file: %s",
+	if (link ? !S_ISLNK(e.st.mode) : !ama_stat_is_reg(&e.st))
+		return ama_error_setp(AMA_ENOTREG, path, "not a %s: %s",
+				      link ? "symbolic link" : "regular file",
 				      ama_stat_type_name(e.st.mode));
 	if (e.st.size != given.size ||
-	    (rec->nfields == 6 &&
+	    (nstat == 6 &&
 	     (e.st.mtime_ns != given.mtime_ns ||
 	      e.st.ctime_ns != given.ctime_ns || e.st.ino != given.ino ||
 	      e.st.nlink != given.nlink)))
 		return ama_error_setp(AMA_ECHANGED, path,
 				      "changed since hashed");
 	/* without the hash-time record, the next check must rehash */
-	if (rec->nfields == 2 || ama_racy_since(&e.st, u->racy_from))
+	if (nstat == 2 || ama_racy_since(&e.st, u->racy_from))
 		e.flags = AMA_ENTRY_RACY;
 	old = ama_index_find(u->idx, path, u->path.len);
-	e.state = old && ama_md5_equal(&old->md5, &e.md5) ?
+	e.state = old && ama_md5_equal(&old->md5, &e.md5) &&
+		S_ISLNK(old->st.mode) == S_ISLNK(e.st.mode) ?
 		old->state : AMA_STATE_PENDING;
 	if (old && ama_md5_equal(&old->md5, &e.md5) &&
 	    ama_stat_equal(&old->st, &e.st) && old->flags == e.flags)

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "asset.h"
@@ -158,7 +159,8 @@ static int hashed(const struct ama_hash_result *r, void *ctx)
 	if (!old) {
 		e.state = AMA_STATE_PENDING;
 		a->added++;
-	} else if (ama_md5_equal(&old->md5, &r->md5)) {
+	} else if (ama_md5_equal(&old->md5, &r->md5) &&
+		   S_ISLNK(old->st.mode) == S_ISLNK(r->st.mode)) {
 		e.state = old->state;	/* a touch: the content is the same */
 		a->unchanged++;
 	} else {
@@ -278,8 +280,9 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	rc = ama_walk((const char *const *)paths, (size_t)argc, 0,
-		      walk_one, &a);
+	/* a symbolic link is recorded as a link, never followed */
+	rc = ama_walk((const char *const *)paths, (size_t)argc,
+		      AMA_WALK_LINKS, walk_one, &a);
 	if (rc >= 0)
 		rc = check_known(&a);
 	if (rc >= 0)

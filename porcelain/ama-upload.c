@@ -159,9 +159,12 @@ static int unchanged(struct upload *u, uint64_t seq, const char *version)
 	for (i = 0; i < n; i++)
 		if (e[i].state != AMA_STATE_COMMITTED)
 			return 0;
-	for (i = 0; i < n; i++)
-		ama_objlist_add(&mine, &e[i].md5, e[i].st.size, e[i].path,
-				e[i].path_len);
+	for (i = 0; i < n; i++) {
+		struct ama_object o;
+
+		ama_index_entry_object(&e[i], &o);
+		ama_objlist_add_object(&mine, &o);
+	}
 	if (ama_meta_open(&meta, ".ama/meta", 0) < 0 ||
 	    ama_meta_find_version(meta, &v, u->class, seq, &want) < 0)
 		same = NOT_IN_META;

@@ -7,15 +7,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "asset.h"
+#include "assetenv.h"
 #include "buf.h"
-#include "client.h"
-#include "config.h"
 #include "error.h"
+#include "meta.h"
 #include "prog.h"
-#include "settings.h"
+#include "readenv.h"
 
-static const char usage_str[] = "ama versions [-n <count>]";
+static const char usage_str[] = "ama versions [-n <count>] [--fetch]";
 
 struct show {
 	struct ama_common *c;
@@ -62,21 +61,52 @@ static int one(const struct ama_meta_version *v, void *ctx)
 	return 0;
 }
 
+/*
+ * .ama/meta answers, offline; it is brought up to date first when asked
+ * (--fetch), or when it lacks the version .ama/config says the asset is
+ * at (an upload or switch whose sync did not finish).
+ */
+static int sync_needed(struct ama_asset_env *e, int *need)
+{
+	struct ama_meta_version v;
+	struct ama_meta *meta = NULL;
+	int rc = ama_meta_open(&meta, ".ama/meta", 0);
+
+	memset(&v, 0, sizeof(v));
+	if (rc == AMA_ENOTFOUND) {
+		ama_error_clear();
+		*need = 1;
+		return 0;
+	}
+	if (rc == 0)
+		rc = e->has_version ?
+			ama_meta_find_version(meta, &v, e->class, e->seq,
+					      &e->version) :
+			ama_meta_head(meta, &v, e->class, e->seq);
+	if (rc == AMA_ENOTFOUND) {
+		ama_error_clear();
+		*need = 1;
+		rc = 0;
+	}
+	ama_meta_version_release(&v);
+	ama_meta_close(meta);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct ama_common c;
-	struct ama_asset asset = { NULL, NULL };
-	struct ama_config *cfg = NULL;
-	struct ama_client *cl = NULL;
+	struct ama_asset_env e;
+	struct ama_readenv r;
+	struct ama_meta *meta = NULL;
 	struct show s;
-	int max = -1, given_n, rc;
+	int max = -1, given_n, rc, fetch = 0;
 	struct ama_option opts[] = {
 		AMA_OPT_INT('n', NULL, &max),
+		AMA_OPT_FLAG(0, "fetch", &fetch),
 		AMA_OPT_END
 	};
-	const char *class, *seqs;
-	char *end;
-	uint64_t seq;
+	char vs[AMA_VERSION_BUFSIZE];
 
 	ama_setprogname("ama-versions");
 	if (ama_parse_options(&argc, &argv, opts, 0, &c, usage_str) < 0)
@@ -86,38 +116,38 @@ int main(int argc, char **argv)
 		return ama_usage_error(&c, "no operands");
 	if (given_n && max < 1)
 		return ama_usage_error(&c, "-n wants a count of 1 or more");
-	rc = ama_asset_find(&asset);
-	if (rc == 0 && chdir(asset.root) < 0)
-		rc = ama_error_setp_errno(AMA_ESETUP, asset.root,
-					  "cannot enter");
-	if (rc == 0)
-		rc = ama_config_load(&cfg, ".ama/config");
+	memset(&r, 0, sizeof(r));
+	rc = ama_asset_env_open(&e, AMA_ASSET_ENTER | AMA_ASSET_NEED_CLASS);
 	if (rc < 0)
 		goto fail;
-	ama_settings_apply_class(cfg);
-	class = ama_config_get(cfg, "asset", "class");
-	seqs = ama_config_get(cfg, "asset", "seq");
-	if (!class || !seqs) {
+	if (!e.seq) {
 		ama_msg("no versions yet: the asset was never uploaded "
 			"(ama upload)");
 		rc = 1;
 		goto out;
 	}
-	seq = strtoull(seqs, &end, 10);
-	if (*end || *seqs < '1' || *seqs > '9') {
-		rc = ama_error_setp(AMA_ESETUP, ".ama/config", "[asset] seq: "
-				    "'%s' is not an asset number", seqs);
-		goto fail;
+	if (!fetch)
+		rc = sync_needed(&e, &fetch);
+	if (rc == 0 && fetch) {
+		rc = ama_readenv_open(&r, e.cfg, e.class);
+		if (rc == 0)
+			rc = ama_readenv_fetch(&r, e.seq);
+		ama_readenv_close(&r);
 	}
+	if (rc >= 0)
+		rc = ama_meta_open(&meta, ".ama/meta", 0);
 	memset(&s, 0, sizeof(s));
 	s.c = &c;
-	s.current = ama_config_get(cfg, "asset", "version");
-	rc = ama_client_open(&cl, cfg);
+	if (e.has_version) {
+		ama_version_format(vs, &e.version);
+		s.current = vs;
+	}
 	if (rc == 0)
-		rc = ama_client_versions(cl, class, seq,
-					 given_n ? (size_t)max : 0, one, &s);
-	if (rc == 0 && !s.n) {
-		ama_msg("no versions yet: %s/%s has none", class, seqs);
+		rc = ama_meta_log(meta, e.class, e.seq,
+				  given_n ? (size_t)max : 0, one, &s);
+	if (rc == AMA_ENOTFOUND || (rc == 0 && !s.n)) {
+		ama_msg("no versions yet: %s/%llu has none", e.class,
+			(unsigned long long)e.seq);
 		rc = 1;
 		goto out;
 	}
@@ -130,8 +160,8 @@ fail:
 	ama_report(NULL);
 	rc = rc == AMA_ENOTFOUND ? 1 : 2;
 out:
-	ama_client_close(cl);
-	ama_config_free(cfg);
-	ama_asset_release(&asset);
+	if (meta)
+		ama_meta_close(meta);
+	ama_asset_env_close(&e);
 	return ama_finish(&c, rc);
 }

@@ -10,8 +10,8 @@ cd "$top"
 
 pkgs="build-essential autoconf automake pkg-config git libssl-dev
 libcurl4-openssl-dev libgit2-dev libinih-dev libcriterion-dev
-libmicrohttpd-dev libjansson-dev libexpat1-dev liburing-dev curl util-linux
-python3"
+libmicrohttpd-dev libjansson-dev libexpat1-dev liburing-dev libfuse3-dev
+fuse3 curl util-linux python3"
 
 missing=
 for p in $pkgs; do

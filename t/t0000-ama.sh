@@ -7,11 +7,22 @@ usage: ama [-C <path>] [--version] [--exec-path] <command> [<args>]
 
 The ama commands:
    init       make this folder an asset of a class
+   clone      a new folder holding a version of an asset
    add        record the stat and MD5 of files, or of folders' files
    remove     drop files from the asset (they stay on disk)
    status     show added, modified, deleted and untracked files
    upload     send new content to staging and publish a version
    versions   list the published versions of the asset
+   fetch      bring the versions published elsewhere into .ama/meta
+   pull       fetch, then switch to the newest version
+   switch     make the work tree hold another version
+   download   fill in files of the version the work tree lacks
+   diff       what changed between versions or in the work tree
+   log        the versions, newest first, and what each changed
+   info       the asset: class, number, version, files, stores
+   list       the assets of a class and their newest versions
+   class      the classes of the store (ama class list)
+   cache      the shared download cache: its size; prune
    hook       install git hooks that refuse unpublished files
 
 'ama help <command>' shows the manual of a command; 'man 7 ama' describes

@@ -10,6 +10,12 @@ rec() {
 	printf '%s %s\t%s\n' "$(md5sum <"$1" | cut -d" " -f1)" \
 		"$(stat -c %s -- "$1")" "${2-$1}"
 }
+# the record of a symbolic link: its target's MD5 and length, "link"
+rec_link() {
+	printf '%s %s link\t%s\n' \
+		"$(printf %s "$(readlink -- "$1")" | md5sum | cut -d" " -f1)" \
+		"$(printf %s "$(readlink -- "$1")" | wc -c)" "$1"
+}
 # the same, NUL-terminated
 rec_z() {
 	printf '%s %s\t%s\0' "$(md5sum <"$1" | cut -d" " -f1)" \
@@ -204,19 +210,21 @@ test_expect_success 'the others are printed and the missing one is named' '
 	echo "ama-hash: nosuch: no such file" >expect &&
 	test_cmp expect err
 '
-test_expect_success 'folders, links and FIFOs are not regular files' '
+test_expect_success 'folders and FIFOs are not regular files; a link is hashed as its target' '
 	ln -s a link && mkfifo fifo &&
 	test_exit_code 1 timeout 20 ama-hash -j 2 d link fifo "new
 line" "d/b/x" >out 2>err &&
 	cat >expect <<-\EOF &&
 	ama-hash: d: not a regular file: directory
-	ama-hash: link: not a regular file: symbolic link
 	ama-hash: fifo: not a regular file: FIFO
 	ama-hash: d/b/x: no such file
 	EOF
 	test_cmp expect err &&
-	rec "new
-line" "\"new\\nline\"" >expect &&
+	{
+		rec_link link &&
+		rec "new
+line" "\"new\\nline\""
+	} >expect &&
 	test_cmp expect out
 '
 test_expect_success 'an awkward name is quoted in the message too' '
@@ -293,14 +301,14 @@ line" "tab	name" d/b/x big &&
 	cat >expect <<-\EOF &&
 	ama-hash: nosuch: no such file
 	ama-hash: d: not a regular file: directory
-	ama-hash: link: not a regular file: symbolic link
 	ama-hash: fifo: not a regular file: FIFO
 	ama-hash: d/b/x: no such file
 	EOF
 	test_cmp expect err-ring &&
 	test_cmp expect err-plain &&
 	{
-		rec a && rec both/edge && rec both/over && rec both/empty &&
+		rec a && rec both/edge && rec both/over && rec_link link &&
+		rec both/empty &&
 		rec "new
 line" "\"new\\nline\"" &&
 		rec "tab	name" "\"tab\\tname\"" && rec big &&

@@ -221,8 +221,8 @@ test_expect_success 'malformed records are named with their line' '
 		printf "no tab\n"
 	} | test_exit_code 1 ama-update-index 2>err &&
 	cat >expect <<-\EOF &&
-	ama-update-index: a: malformed record: want <md5> <size> [<mtime_ns> <ctime_ns> <ino> <nlink>]
-	ama-update-index: a: malformed record: want <md5> <size> [<mtime_ns> <ctime_ns> <ino> <nlink>]
+	ama-update-index: a: malformed record: want <md5> <size> [link] [<mtime_ns> <ctime_ns> <ino> <nlink>]
+	ama-update-index: a: malformed record: want <md5> <size> [link] [<mtime_ns> <ctime_ns> <ino> <nlink>]
 	ama-update-index: a: not an MD5 (32 lowercase hex digits)
 	ama-update-index: a: malformed size
 	ama-update-index: malformed record at line 5: no TAB

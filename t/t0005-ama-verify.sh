@@ -111,13 +111,13 @@ test_expect_success 'another size is modified' '
 	printf "modified\tc\n" >expect &&
 	test_cmp expect actual
 '
-test_expect_success 'deleted files, and paths that are no longer files' '
+test_expect_success 'deleted files, paths that are no longer files, a file now a link' '
 	rm d/e &&
 	rm g && mkdir g &&
 	rm h && ln -s a h &&
 	rm i && mkfifo i &&
 	test_exit_code 1 ama-verify d g h i >actual &&
-	printf "deleted\td/e\nok\td/f\ndeleted\tg\ndeleted\th\ndeleted\ti\n" >expect &&
+	printf "deleted\td/e\nok\td/f\ndeleted\tg\nmodified\th\ndeleted\ti\n" >expect &&
 	test_cmp expect actual
 '
 test_expect_success 'a file replaced by a rename, same content: ok, refreshed' '

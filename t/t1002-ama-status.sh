@@ -378,7 +378,7 @@ test_expect_success 'a deleted file, and a file turned into a folder' '
 	printf "modified\tb\nmodified\tc\ndeleted\td/e/f\ndeleted\th\nuntracked\th/x\n" >expect &&
 	test_cmp expect out
 '
-test_expect_success 'new files are untracked, ignored ones are not shown' '
+test_expect_success 'new files and links are untracked, ignored ones are not shown' '
 	echo new >new && echo tmp >x.tmp && echo "*.tmp" >>.amaignore &&
 	ln -s a link && mkfifo fifo &&
 	ama add -q .amaignore && commit .amaignore &&
@@ -393,10 +393,12 @@ deleted:
 	h       ama remove h
 untracked:
 	h/x     ama add h/x
+	link    ama add link
 	new     ama add new
 EOF
 	test_cmp expect out &&
-	test_must_be_empty err
+	test_must_be_empty err &&
+	rm link
 '
 test_expect_success 'from a subfolder: paths relative to it, fixes too' '
 	mkdir -p sub/deeper &&

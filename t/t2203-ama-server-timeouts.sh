@@ -69,7 +69,7 @@ test_expect_success 'setup: S3, ama-server answering commits within 1 s, a user 
 
 test_expect_success 'a bad [server] timeout is a setup error' '
 	cd a &&
-	AMA_SERVER_TIMEOUT=0 test_exit_code 2 ama versions 2>err &&
+	AMA_SERVER_TIMEOUT=0 test_exit_code 2 ama versions --fetch 2>err &&
 	echo "ama-versions: [server] timeout: 0 is not between 1 and 86400 seconds" >expect &&
 	test_cmp expect err
 '
@@ -78,7 +78,7 @@ test_expect_success 'the server stopped (SIGSTOP): ama versions fails after the 
 	kill -STOP $SERVER_PID &&
 	test_when_finished "kill -CONT $SERVER_PID" &&
 	cd a &&
-	elapsed test_exit_code 2 ama versions 2>err &&
+	elapsed test_exit_code 2 ama versions --fetch 2>err &&
 	echo "ama-versions: no answer from $SERVER_URL for 2 s ([server] timeout)" >expect &&
 	test_cmp expect err &&
 	echo "$(cat ../elapsed) s" &&

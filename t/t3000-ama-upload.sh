@@ -85,13 +85,13 @@ test_expect_success 'ama versions: no operands, -n counts from 1' '
 	test_exit_code 2 ama versions x 2>err &&
 	cat >expect <<-\EOF &&
 	ama-versions: no operands
-	ama-versions: usage: ama versions [-n <count>]
+	ama-versions: usage: ama versions [-n <count>] [--fetch]
 	EOF
 	test_cmp expect err &&
 	test_exit_code 2 ama versions -n 0 2>err &&
 	cat >expect <<-\EOF &&
 	ama-versions: -n wants a count of 1 or more
-	ama-versions: usage: ama versions [-n <count>]
+	ama-versions: usage: ama versions [-n <count>] [--fetch]
 	EOF
 	test_cmp expect err
 '

@@ -47,7 +47,7 @@ test_expect_success 'usage: no operands, -n counts from 1' '
 	test_exit_code 2 ama versions x 2>err &&
 	cat >expect <<-\EOF &&
 	ama-versions: no operands
-	ama-versions: usage: ama versions [-n <count>]
+	ama-versions: usage: ama versions [-n <count>] [--fetch]
 	EOF
 	test_cmp expect err
 '
@@ -84,17 +84,26 @@ test_expect_success 'the time is the version time, in UTC' '
 	sed -n "1s/^\* 0\.0\.1    \([0-9-]* [0-9:]* UTC\)  .*/\1/p" versions.out >actual &&
 	test_cmp expect actual
 '
-test_expect_success 'a refused token is a setup error' '
+test_expect_success 'offline: .ama/meta answers without the server' '
+	cd asset &&
+	AMA_SERVER_URL=http://127.0.0.1:1 versions >actual &&
+	cat >expect <<-\EOF &&
+	* 0.0.1    TIME  bob  second scan ...
+	  0.0.0    TIME  alice  first scan
+	EOF
+	test_cmp expect actual
+'
+test_expect_success 'a refused token is a setup error (--fetch asks the server)' '
 	cd asset &&
 	echo ama_0000 >../wrong && chmod 600 ../wrong &&
-	AMA_SERVER_TOKEN_FILE="$TRASH_DIRECTORY/wrong" test_exit_code 2 ama versions >out 2>err &&
+	AMA_SERVER_TOKEN_FILE="$TRASH_DIRECTORY/wrong" test_exit_code 2 ama versions --fetch >out 2>err &&
 	test_must_be_empty out &&
 	echo "ama-versions: the server refused the token ($SERVER_URL, token from $TRASH_DIRECTORY/wrong)" >expect &&
 	test_cmp expect err
 '
 test_expect_success 'a server that cannot be reached is a setup error' '
 	cd asset &&
-	AMA_SERVER_URL=http://127.0.0.1:1 test_exit_code 2 ama versions >out 2>err &&
+	AMA_SERVER_URL=http://127.0.0.1:1 test_exit_code 2 ama versions --fetch >out 2>err &&
 	test_must_be_empty out &&
 	echo "ama-versions: cannot connect to http://127.0.0.1:1: Connection refused" >expect &&
 	test_cmp expect err

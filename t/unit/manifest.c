@@ -254,16 +254,16 @@ Test(objlist, parse_rejects_bad_lines_naming_the_line)
 	assert_parse_fails(MD5_A " 1\t\"a\\000b\"\n",
 			   "line 10: bad quoting: NUL byte in a path");
 	assert_parse_fails(MD5_A " 1\tb\n" MD5_A " 1\ta\n",
-		"line 11: out of order (paths are sorted bytewise)");
+		"line 11: a: out of order (paths are sorted bytewise)");
 	assert_parse_fails(MD5_A " 1\ta\n" MD5_B " 2\ta\n",
-			   "line 11: duplicate path");
+			   "line 11: a: duplicate path");
 	assert_parse_fails(MD5_A " 1\ta\n" MD5_B " 2\ta.x\n"
 			   MD5_B " 2\ta/b\n",
-			   "line 12: inside a, which is a file");
-	assert_parse_fails(MD5_A " 1\t/abs\n", "line 10: absolute path");
+			   "line 12: a/b: inside a, which is a file");
+	assert_parse_fails(MD5_A " 1\t/abs\n", "line 10: /abs: absolute path");
 	assert_parse_fails(MD5_A " 1\ta/../../b\n",
-			   "line 10: '.' or '..' part");
-	assert_parse_fails(MD5_A " 1\tdir/\n", "line 10: trailing '/'");
+			   "line 10: a/../../b: '.' or '..' part");
+	assert_parse_fails(MD5_A " 1\tdir/\n", "line 10: dir/: trailing '/'");
 	assert_parse_fails("\n", "line 10: not an object line "
 			   "(want <md5> <size> TAB path)");
 }
@@ -666,9 +666,9 @@ Test(manifest, structure_errors_name_the_line)
 		"line 1: no empty line after the header");
 	/* line 9 is the empty one: the objects start on line 10 */
 	assert_edit_fails(15, MD5_A " 1\ta",
-		"line 15: out of order (paths are sorted bytewise)");
+		"line 15: a: out of order (paths are sorted bytewise)");
 	assert_edit_fails(12, MD5_A " 1\t..",
-		"line 12: '.' or '..' part");
+		"line 12: ..: '.' or '..' part");
 }
 
 Test(manifest, check_catches_what_parse_would)

@@ -244,14 +244,23 @@ Test(md5_file, a_folder_is_not_a_regular_file)
 	assert_fails(path, AMA_ENOTREG, "not a regular file: directory");
 }
 
-Test(md5_file, a_symlink_is_not_followed)
+Test(md5_file, a_symlink_is_hashed_as_its_target_never_followed)
 {
+	struct ama_hasher h;
+	struct ama_md5 m, want;
+	struct ama_stat st;
 	char path[256];
 
 	write_file(at("target"), "x", 1);
 	snprintf(path, sizeof(path), "%s", at("link"));
 	cr_assert_eq(symlink("target", path), 0);
-	assert_fails(path, AMA_ENOTREG, "not a regular file: symbolic link");
+	ama_hasher_init(&h);
+	cr_assert_eq(ama_md5_file(&h, &m, &st, path), 0);
+	ama_hasher_release(&h);
+	ama_md5_buffer(&want, "target", 6);
+	cr_assert(ama_md5_equal(&m, &want));
+	cr_assert_eq(st.size, 6);
+	cr_assert(S_ISLNK(st.mode));
 }
 
 /* the suite's timeout fails the test if this blocks */

@@ -182,7 +182,7 @@ Test(verify, a_file_not_older_than_the_index_is_rehashed)
 	ama_index_free(idx);
 }
 
-Test(verify, gone_or_not_a_regular_file_is_deleted)
+Test(verify, gone_or_neither_file_nor_link_is_deleted_a_file_now_a_link_modified)
 {
 	struct ama_index *idx = locked();
 	struct ama_verify_result r;
@@ -209,7 +209,7 @@ Test(verify, gone_or_not_a_regular_file_is_deleted)
 	r = check(idx, "dir");
 	cr_assert_eq(r.verdict, AMA_VERDICT_DELETED);
 	r = check(idx, "link");
-	cr_assert_eq(r.verdict, AMA_VERDICT_DELETED);
+	cr_assert_eq(r.verdict, AMA_VERDICT_MODIFIED);
 	r = check(idx, "fifo");
 	cr_assert_eq(r.verdict, AMA_VERDICT_DELETED);
 	cr_assert_str_eq(ama_verdict_name(r.verdict), "deleted");

@@ -1,0 +1,197 @@
+/* clone.c: making a new asset folder that holds a published version: what `ama clone` does. */
+#include "auto-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "assetenv.h"
+#include "clone.h"
+#include "error.h"
+#include "readenv.h"
+
+/* The [class] keys the server's answer left in cfg, for the new asset. */
+static const char *const class_keys[] = {
+	"remote", "staging", "s3-endpoint", "s3-region", "s3-addressing",
+};
+#define NCLASS_KEYS (sizeof(class_keys) / sizeof(*class_keys))
+
+/* Is dir missing, empty, or an asset folder (checked by the caller)? */
+static int check_dir(const char *dir, int *resume)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+	struct ama_asset a;
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	*resume = 0;
+	if (lstat(dir, &st) < 0) {
+		if (errno != ENOENT)
+			return ama_error_setp_errno(AMA_ESETUP, dir,
+						    "cannot stat");
+		/* assets do not nest: the new folder's parent */
+		ama_buf_addstr(&b, dir);
+		while (b.len > 1 && b.s[b.len - 1] == '/')
+			ama_buf_truncate(&b, b.len - 1);
+		if (strrchr(b.s, '/'))
+			ama_buf_truncate(&b, (size_t)(strrchr(b.s, '/') - b.s) +
+					 (strrchr(b.s, '/') == b.s));
+		else
+			ama_buf_reset(&b), ama_buf_addstr(&b, ".");
+		if (ama_asset_find_from(&a, b.s) == 0) {
+			rc = ama_error_setp(AMA_EEXIST, a.root, "inside this "
+					    "ama asset; assets do not nest");
+			ama_asset_release(&a);
+		}
+		ama_error_clear();
+		ama_buf_release(&b);
+		return rc < 0 ? rc : 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return ama_error_setp(AMA_EEXIST, dir, "exists and is not a "
+				      "folder");
+	ama_buf_addf(&b, "%s/.ama", dir);
+	*resume = lstat(b.s, &st) == 0;
+	ama_buf_release(&b);
+	if (*resume)
+		return 0;
+	if (ama_asset_find_from(&a, dir) == 0) {
+		rc = ama_error_setp(AMA_EEXIST, a.root, "inside this ama asset;"
+				    " assets do not nest");
+		ama_asset_release(&a);
+		return rc;
+	}
+	ama_error_clear();
+	d = opendir(dir);
+	if (!d)
+		return ama_error_setp_errno(AMA_ESETUP, dir, "cannot read");
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rc = ama_error_setp(AMA_EEXIST, dir, "exists and is not"
+					    " empty");
+	closedir(d);
+	return rc;
+}
+
+/* Make dir/.ama, or check that the one there is a clone of this asset. */
+static int prepare(const char *dir, int resume, const char *class,
+		   uint64_t seq, const struct ama_config *cfg,
+		   const char *top_hash)
+{
+	const char *kv[3 + NCLASS_KEYS][3];
+	char num[32];
+	struct ama_asset_env e;
+	size_t n = 0, i;
+	int rc;
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)seq);
+	if (resume) {
+		if (chdir(dir) < 0)
+			return ama_error_setp_errno(AMA_ESETUP, dir,
+						    "cannot enter");
+		rc = ama_asset_env_open(&e, 0);
+		if (rc == 0 && (!e.class || strcmp(e.class, class) ||
+				e.seq != seq))
+			rc = ama_error_setp(AMA_EEXIST, dir, "is an asset, not "
+					    "a clone of %s/%s", class, num);
+		ama_asset_env_close(&e);
+		return rc;
+	}
+	kv[n][0] = "asset", kv[n][1] = "class", kv[n++][2] = class;
+	kv[n][0] = "asset", kv[n][1] = "seq", kv[n++][2] = num;
+	kv[n][0] = "class", kv[n][1] = "top-hash", kv[n++][2] = top_hash;
+	for (i = 0; i < NCLASS_KEYS; i++) {
+		const char *v = ama_config_get(cfg, "class", class_keys[i]);
+
+		if (v && *v) {
+			kv[n][0] = "class";
+			kv[n][1] = class_keys[i];
+			kv[n++][2] = v;
+		}
+	}
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		return ama_error_setp_errno(AMA_ESETUP, dir, "cannot create");
+	rc = ama_asset_make(dir, kv, n);
+	if (rc == 0 && chdir(dir) < 0)
+		rc = ama_error_setp_errno(AMA_ESETUP, dir, "cannot enter");
+	return rc;
+}
+
+/* Bring the versions in and the work tree to the version; record it. */
+static int fill(const struct ama_clone_opts *o, struct ama_clone_result *out)
+{
+	struct ama_pathspec ps;
+	struct ama_worktree_opts wo;
+	struct ama_asset_env e;
+	struct ama_readenv r;
+	int rc;
+
+	memset(&ps, 0, sizeof(ps));
+	rc = ama_readenv_open_asset(&r, &e);
+	if (rc == 0)
+		rc = ama_pathspec_parse(&ps, NULL, o->pathspecs,
+					o->npathspecs);
+	if (rc == 0)
+		rc = ama_readenv_fetch(&r, out->seq);
+	if (rc >= 0) {
+		memset(&wo, 0, sizeof(wo));
+		wo.jobs = o->jobs;
+		wo.hard_link = o->hard_link;
+		wo.no_external_links = o->no_external_links;
+		wo.progress = o->progress;
+		wo.only = o->npathspecs ? &ps : NULL;
+		wo.stop = o->stop;
+		wo.report = o->report;
+		wo.ctx = o->ctx;
+		rc = ama_readenv_switch(&r, &e, &out->version, &wo,
+					&out->stats);
+	}
+	ama_readenv_close(&r);
+	ama_pathspec_release(&ps);
+	ama_asset_env_close(&e);
+	return rc;
+}
+
+int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out)
+{
+	struct ama_config *cfg = NULL;
+	struct ama_remote r;
+	struct ama_buf dir = AMA_BUF_INIT;
+	int rc, resume = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	/* the user's own settings, not those of an asset we stand in */
+	rc = ama_config_load(&cfg, NULL);
+	if (rc == 0)
+		rc = ama_remote_open(&r, cfg, o->ref.class);
+	if (rc == 0)
+		rc = ama_remote_resolve(&r, &o->ref, &out->seq, &out->version);
+	if (rc < 0)
+		goto out;
+	if (o->dir)
+		ama_buf_addstr(&dir, o->dir);
+	else if (o->ref.seq)
+		ama_buf_addf(&dir, "%s-%llu", o->ref.class,
+			     (unsigned long long)out->seq);
+	else
+		ama_buf_addf(&dir, "%s-%s", o->ref.class, o->ref.alias);
+	out->dir = ama_strdup(dir.s);
+	rc = check_dir(dir.s, &resume);
+	if (rc == 0)
+		rc = prepare(dir.s, resume, o->ref.class, out->seq, cfg,
+			     r.cls.top_hash);
+	if (rc == 0)
+		rc = fill(o, out);
+out:
+	ama_remote_close(&r);
+	ama_config_free(cfg);
+	ama_buf_release(&dir);
+	return rc;
+}

@@ -1,0 +1,77 @@
+/* ama-clone: a new folder holding a published version of an asset, or part of it. */
+#include "auto-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clone.h"
+#include "error.h"
+#include "prog.h"
+#include "store.h"
+
+static const char usage_str[] =
+	"ama clone [-q | --quiet] [-j <n>] [--link=hard] "
+	"[--no-external-links] <class>/<seq>[@<version>] [<dir>] "
+	"[-- <pathspec>...]";
+
+int main(int argc, char **argv)
+{
+	struct ama_common c;
+	struct ama_clone_opts o;
+	struct ama_clone_result res;
+	const char *link = NULL;
+	struct ama_option opts[] = {
+		AMA_OPT_INT('j', "jobs", &o.jobs),
+		AMA_OPT_STRING(0, "link", &link),
+		AMA_OPT_FLAG(0, "no-external-links", &o.no_external_links),
+		AMA_OPT_END,
+	};
+	char vs[AMA_VERSION_BUFSIZE];
+	int i, rc;
+
+	memset(&o, 0, sizeof(o));
+	ama_setprogname("ama-clone");
+	/* what follows "--" are pathspecs, whatever they look like */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			o.pathspecs = argv + i + 1;
+			o.npathspecs = (size_t)(argc - i - 1);
+			argc = i;
+			break;
+		}
+	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
+			      usage_str) < 0)
+		return 2;
+	if (argc < 1 || argc > 2)
+		return ama_usage_error(&c, "wants CLASS/SEQ[@VERSION] and at "
+				       "most a folder");
+	if (link && strcmp(link, "hard"))
+		return ama_usage_error(&c, "--link takes only 'hard'");
+	if (ama_ref_parse(&o.ref, argv[0]) < 0) {
+		ama_msg("%s: %s", argv[0], ama_error_msg());
+		return 2;
+	}
+	o.dir = argc == 2 ? argv[1] : NULL;
+	o.hard_link = link != NULL;
+	o.progress = c.progress;
+	o.report = ama_msg_path_cb;
+	ama_store_cancel_on_signals(NULL, NULL);
+	o.stop = ama_store_signal_flag();
+	rc = ama_clone(&o, &res);
+	if (rc < 0) {
+		rc = ama_report(NULL);
+	} else if (!c.quiet) {
+		ama_version_format(vs, &res.version);
+		printf("cloned %s/%llu@%s into %s: %zu files placed, %zu "
+		       "kept, %zu not checked out%s\n", o.ref.class,
+		       (unsigned long long)res.seq, vs, res.dir,
+		       res.stats.placed, res.stats.kept,
+		       res.stats.skipped + res.stats.failed,
+		       rc ? " (ama download retries the rest)" : "");
+	}
+	free(res.dir);
+	rc = ama_finish(&c, fflush(stdout) && rc < 2 ? 2 : rc);
+	ama_store_signal_exit();
+	return rc;
+}
