@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@ static const char *const class_keys[] = {
 #define NCLASS_KEYS (sizeof(class_keys) / sizeof(*class_keys))
 
 /* Is dir missing, empty, or an asset folder (checked by the caller)? */
-static int check_dir(const char *dir, int *resume)
+static int check_dir(const char *dir, int *resume, int *missing)
 {
 	struct ama_buf b = AMA_BUF_INIT;
 	struct ama_asset a;
@@ -31,10 +33,12 @@ static int check_dir(const char *dir, int *resume)
 	int rc = 0;
 
 	*resume = 0;
+	*missing = 0;
 	if (lstat(dir, &st) < 0) {
 		if (errno != ENOENT)
 			return ama_error_setp_errno(AMA_ESETUP, dir,
 						    "cannot stat");
+		*missing = 1;
 		/* assets do not nest: the new folder's parent */
 		ama_buf_addstr(&b, dir);
 		while (b.len > 1 && b.s[b.len - 1] == '/')
@@ -157,12 +161,43 @@ static int fill(const struct ama_clone_opts *o, struct ama_clone_result *out)
 	return rc;
 }
 
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/*
+ * A new clone that failed before it placed a file (a refused manifest, a
+ * store that cannot be read) leaves nothing behind, as git clone does:
+ * its .ama goes, and the folder when the clone made it. home is the
+ * working folder dir is relative to.
+ */
+static void undo(int home, const char *dir, int made)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+
+	if (home < 0 || fchdir(home) < 0)
+		return;
+	ama_buf_addf(&b, "%s/.ama", dir);
+	nftw(b.s, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (made)
+		rmdir(dir);
+	ama_buf_release(&b);
+}
+
 int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out)
 {
 	struct ama_config *cfg = NULL;
 	struct ama_remote r;
 	struct ama_buf dir = AMA_BUF_INIT;
-	int rc, resume = 0;
+	int rc, resume = 0, missing = 0, home = -1;
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
@@ -182,12 +217,18 @@ int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out)
 	else
 		ama_buf_addf(&dir, "%s-%s", o->ref.class, o->ref.alias);
 	out->dir = ama_strdup(dir.s);
-	rc = check_dir(dir.s, &resume);
+	rc = check_dir(dir.s, &resume, &missing);
+	if (rc == 0 && !resume)
+		home = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rc == 0)
 		rc = prepare(dir.s, resume, o->ref.class, out->seq, cfg,
 			     r.cls.top_hash);
 	if (rc == 0)
 		rc = fill(o, out);
+	if (rc < 0 && !resume && !out->stats.placed && !out->stats.kept)
+		undo(home, dir.s, missing);
+	if (home >= 0)
+		close(home);
 out:
 	ama_remote_close(&r);
 	ama_config_free(cfg);

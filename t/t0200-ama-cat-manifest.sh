@@ -264,4 +264,17 @@ test_expect_success 'each is refused whole: exit 2, the manifest and the line na
 	EOF
 	test_cmp expect err
 '
+test_expect_success 'a clone of each writes nothing: no folder, no cache entry' '
+	for seq in 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		test_exit_code 2 ama clone -q scans/$seq c$seq 2>>err.clone || return 1
+		test_path_is_missing c$seq || return 1
+	done &&
+	sed "s/^ama-cat-manifest/ama-clone/" err >expect &&
+	test_cmp expect err.clone &&
+	test_path_is_missing etc &&
+	test_path_is_missing x &&
+	test_path_is_missing b &&
+	find "$XDG_CACHE_HOME" -type f >actual &&
+	test_must_be_empty actual
+'
 test_done
