@@ -260,6 +260,11 @@ static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 	return rc;
 }
 
+static int not_cached(const struct ama_object *o)
+{
+	return ama_error_setp(AMA_ENOTFOUND, o->path, "not in the cache");
+}
+
 int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
 {
 	const char *slash = strrchr(o->path, '/');
@@ -275,6 +280,9 @@ int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
 	if (rc < 0)
 		return rc;
 	dirfd = open_dir(co, o->path, plen, 0, &bad);
+	if (dirfd == AMA_EEXIST && co->o.force &&
+	    !ama_cache_has(co->o.cache, &o->md5, o->size))
+		return not_cached(o);
 	if (dirfd == AMA_EEXIST && co->o.force) {
 		/* a file or link where a folder goes: force removes it */
 		struct ama_buf p = AMA_BUF_INIT;
@@ -349,6 +357,9 @@ int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
 					      " it");
 	}
 place:
+	/* nothing is made (folders, a temporary file) for what cannot be */
+	if (!ama_cache_has(co->o.cache, &o->md5, o->size))
+		return not_cached(o);
 	dirfd = open_dir(co, o->path, plen, 1, NULL);
 	if (dirfd < 0)
 		return dirfd;

@@ -238,6 +238,26 @@ test_expect_success 'hostile paths in records are refused, each named, nothing w
 	ama-ls-files >"$O/actual" &&
 	test_must_be_empty "$O/actual"
 '
+test_expect_success 'a content the cache lacks: named with its fix, exit 1, no folder made' '
+	mkdir n && cd n && ama init -q imaging &&
+	printf "0123456789abcdef0123456789abcdef 5\tnew/folder/x\n" >"$O/in" &&
+	grep "	one\$" ../records >>"$O/in" &&
+	test_exit_code 1 ama-checkout <"$O/in" >"$O/out" 2>"$O/err" &&
+	echo "ama-checkout: new/folder/x: its content is not in the cache (ama-fetch-content)" >"$O/expect" &&
+	test_cmp "$O/expect" "$O/err" &&
+	grep "	one\$" ../records | sed "s/^/placed /" >"$O/expect" &&
+	test_cmp "$O/expect" "$O/out" &&
+	test_path_is_missing new
+'
+test_expect_success '... and --force removes no file in its way (a file where its folder goes)' '
+	cd n &&
+	printf mine >new &&
+	test_exit_code 1 ama-checkout --force <"$O/in" >"$O/out" 2>"$O/err" &&
+	echo "ama-checkout: new/folder/x: its content is not in the cache (ama-fetch-content)" >"$O/expect" &&
+	test_cmp "$O/expect" "$O/err" &&
+	printf mine >"$O/expect" &&
+	test_cmp "$O/expect" new
+'
 test_expect_success '--link=hard: a hard link to the cached content, read-only, status clean' '
 	mkdir k && cd k && ama init -q imaging &&
 	ama-checkout --link=hard <../records >"$O/out" &&
