@@ -49,16 +49,17 @@ static int check_dir(const char *dir, int *resume, int *missing)
 		else
 			ama_buf_reset(&b), ama_buf_addstr(&b, ".");
 		if (ama_asset_find_from(&a, b.s) == 0) {
-			rc = ama_error_setp(AMA_EEXIST, a.root, "inside this "
+			rc = ama_error_setp(AMA_ESETUP, a.root, "inside this "
 					    "ama asset; assets do not nest");
 			ama_asset_release(&a);
+		} else {
+			ama_error_clear();
 		}
-		ama_error_clear();
 		ama_buf_release(&b);
-		return rc < 0 ? rc : 0;
+		return rc;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return ama_error_setp(AMA_EEXIST, dir, "exists and is not a "
+		return ama_error_setp(AMA_ESETUP, dir, "exists and is not a "
 				      "folder");
 	ama_buf_addf(&b, "%s/.ama", dir);
 	*resume = lstat(b.s, &st) == 0;
@@ -66,7 +67,7 @@ static int check_dir(const char *dir, int *resume, int *missing)
 	if (*resume)
 		return 0;
 	if (ama_asset_find_from(&a, dir) == 0) {
-		rc = ama_error_setp(AMA_EEXIST, a.root, "inside this ama asset;"
+		rc = ama_error_setp(AMA_ESETUP, a.root, "inside this ama asset;"
 				    " assets do not nest");
 		ama_asset_release(&a);
 		return rc;
@@ -77,7 +78,7 @@ static int check_dir(const char *dir, int *resume, int *missing)
 		return ama_error_setp_errno(AMA_ESETUP, dir, "cannot read");
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rc = ama_error_setp(AMA_EEXIST, dir, "exists and is not"
+			rc = ama_error_setp(AMA_ESETUP, dir, "exists and is not"
 					    " empty");
 	closedir(d);
 	return rc;
@@ -102,7 +103,7 @@ static int prepare(const char *dir, int resume, const char *class,
 		rc = ama_asset_env_open(&e, 0);
 		if (rc == 0 && (!e.class || strcmp(e.class, class) ||
 				e.seq != seq))
-			rc = ama_error_setp(AMA_EEXIST, dir, "is an asset, not "
+			rc = ama_error_setp(AMA_ESETUP, dir, "is an asset, not "
 					    "a clone of %s/%s", class, num);
 		ama_asset_env_close(&e);
 		return rc;

@@ -40,9 +40,10 @@ struct ama_clone_result {
  * again. A new clone that fails before it placed a file removes the
  * .ama it made, and dir when it made it. Returns 0, 1 (some files could
  * not be placed: reported, left for `ama download`; the clone is at the
- * version all the same), or an error: AMA_ENOTFOUND (no such class, asset, alias or version),
- * AMA_EEXIST (dir is not empty, or inside another asset), setup, store
- * and repository errors.
+ * version all the same), or an error: AMA_ENOTFOUND (no such class,
+ * asset, alias or version), AMA_ESETUP (dir is not empty or not a
+ * folder, is inside another asset or is another asset), other setup,
+ * store and repository errors.
  */
 int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out);
 

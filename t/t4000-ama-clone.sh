@@ -164,6 +164,32 @@ test_expect_success 'into an empty folder' '
 	tree empty-dir >actual &&
 	test_cmp expect actual
 '
+test_expect_success 'a folder that is not empty, or a file: exit 2, untouched' '
+	mkdir full && printf mine >full/mine && printf file >a-file &&
+	test_exit_code 2 ama clone imaging/1 full >out 2>err &&
+	test_exit_code 2 ama clone imaging/1 a-file >>out 2>>err &&
+	test_must_be_empty out &&
+	cat >expect <<-\EOF &&
+	ama-clone: full: exists and is not empty
+	ama-clone: a-file: exists and is not a folder
+	EOF
+	test_cmp expect err &&
+	ls -A full >actual &&
+	echo mine >expect &&
+	test_cmp expect actual
+'
+test_expect_success 'inside another asset: exit 2, nothing made' '
+	test_exit_code 2 ama clone imaging/1 a/inner >out 2>err &&
+	test_exit_code 2 ama clone imaging/1 "a/sub dir" >>out 2>>err &&
+	test_must_be_empty out &&
+	cat >expect <<-EOF &&
+	ama-clone: $TRASH_DIRECTORY/a: inside this ama asset; assets do not nest
+	ama-clone: $TRASH_DIRECTORY/a: inside this ama asset; assets do not nest
+	EOF
+	test_cmp expect err &&
+	test_path_is_missing a/inner &&
+	test_path_is_missing "a/sub dir/.ama"
+'
 test_expect_success '... and one at that version is a clone done: nothing to place' '
 	(cd "old one" && ama upload -q) &&
 	ama clone imaging/1@0.0.0 "old one" >out &&
