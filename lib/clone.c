@@ -86,11 +86,11 @@ static int check_dir(const char *dir, int *resume, int *missing)
 
 /* Make dir/.ama, or check that the one there is a clone of this asset. */
 static int prepare(const char *dir, int resume, const char *class,
-		   uint64_t seq, const struct ama_config *cfg,
-		   const char *top_hash)
+		   uint64_t seq, const struct ama_version *to,
+		   const struct ama_config *cfg, const char *top_hash)
 {
 	const char *kv[3 + NCLASS_KEYS][3];
-	char num[32];
+	char num[32], vs[AMA_VERSION_BUFSIZE];
 	struct ama_asset_env e;
 	size_t n = 0, i;
 	int rc;
@@ -105,6 +105,16 @@ static int prepare(const char *dir, int resume, const char *class,
 				e.seq != seq))
 			rc = ama_error_setp(AMA_ESETUP, dir, "is an asset, not "
 					    "a clone of %s/%s", class, num);
+		/* a finished clone, or the folder it was uploaded from, at
+		 * another version: that is ama switch's work, not clone's */
+		if (rc == 0 && e.has_version &&
+		    ama_version_cmp(&e.version, to)) {
+			ama_version_format(vs, &e.version);
+			rc = ama_error_setp(AMA_ESETUP, dir, "holds %s/%s at "
+					    "%s already; ama switch there "
+					    "changes its version", class, num,
+					    vs);
+		}
 		ama_asset_env_close(&e);
 		return rc;
 	}
@@ -222,8 +232,8 @@ int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out)
 	if (rc == 0 && !resume)
 		home = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rc == 0)
-		rc = prepare(dir.s, resume, o->ref.class, out->seq, cfg,
-			     r.cls.top_hash);
+		rc = prepare(dir.s, resume, o->ref.class, out->seq,
+			     &out->version, cfg, r.cls.top_hash);
 	if (rc == 0)
 		rc = fill(o, out);
 	if (rc < 0 && !resume && !out->stats.placed && !out->stats.kept)

@@ -42,8 +42,8 @@ struct ama_clone_result {
  * not be placed: reported, left for `ama download`; the clone is at the
  * version all the same), or an error: AMA_ENOTFOUND (no such class,
  * asset, alias or version), AMA_ESETUP (dir is not empty or not a
- * folder, is inside another asset or is another asset), other setup,
- * store and repository errors.
+ * folder, is inside another asset or is another asset, or holds this
+ * asset at another version), other setup, store and repository errors.
  */
 int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out);
 

@@ -59,6 +59,9 @@ int main(int argc, char **argv)
 	rc = ama_clone(&o, &res);
 	if (rc < 0) {
 		rc = ama_report(NULL);
+	} else if (rc == 1 && res.stats.refused) {
+		ama_msg("nothing changed: %zu paths to settle first",
+			res.stats.refused);
 	} else if (!c.quiet) {
 		ama_version_format(vs, &res.version);
 		printf("cloned %s/%llu@%s into %s: %zu files placed, %zu "

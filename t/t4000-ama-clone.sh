@@ -190,12 +190,30 @@ test_expect_success 'inside another asset: exit 2, nothing made' '
 	test_path_is_missing a/inner &&
 	test_path_is_missing "a/sub dir/.ama"
 '
+test_expect_success 'a finished clone at another version is left alone: exit 2' '
+	test_exit_code 2 ama clone imaging/1@0.0.0 imaging-1 >out 2>err &&
+	test_must_be_empty out &&
+	echo "ama-clone: imaging-1: holds imaging/1 at 0.0.1 already; ama switch there changes its version" >expect &&
+	test_cmp expect err &&
+	test_cmp imaging-1/-dash empty-dir/-dash
+'
 test_expect_success '... and one at that version is a clone done: nothing to place' '
 	(cd "old one" && ama upload -q) &&
 	ama clone imaging/1@0.0.0 "old one" >out &&
 	echo "cloned imaging/1@0.0.0 into old one: 0 files placed, 0 kept, 0 not checked out" >expect &&
 	test_cmp expect out
 '
+test_expect_success '... but its changes are never overwritten' '
+	printf mine >"old one/same" &&
+	test_exit_code 1 ama clone imaging/1@0.0.0 "old one" >out 2>err &&
+	test_must_be_empty out &&
+	cat >expect <<-\EOF &&
+	ama-clone: same: modified since it was added; '"'ama add'"' and '"'ama upload'"' keep it, --force discards it
+	ama-clone: nothing changed: 1 paths to settle first
+	EOF
+	test_cmp expect err
+'
+
 test_expect_success 'a partial clone: only the files the pathspecs name' '
 	ama clone imaging/1 part -- "sub dir" huge >out &&
 	echo "cloned imaging/1@0.0.1 into part: 4 files placed, 0 kept, 10 not checked out" >expect &&
