@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 	int i, rc;
 
 	memset(&o, 0, sizeof(o));
+	o.jobs = -1;
 	ama_setprogname("ama-clone");
 	/* what follows "--" are pathspecs, whatever they look like */
 	for (i = 1; i < argc; i++)
@@ -41,6 +42,11 @@ int main(int argc, char **argv)
 	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
 			      usage_str) < 0)
 		return 2;
+	if (o.jobs == 0 || o.jobs > 1024)
+		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
+				       o.jobs);
+	if (o.jobs < 0)
+		o.jobs = 0;	/* [transfer] jobs */
 	if (argc < 1 || argc > 2)
 		return ama_usage_error(&c, "wants CLASS/SEQ[@VERSION] and at "
 				       "most a folder");
