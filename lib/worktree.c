@@ -254,7 +254,7 @@ static int fetch(struct wt *w, const struct ama_objlist *l,
 		free(items);
 		return 0;
 	}
-	ama_progress_init(&w->prog, "Fetching", w->o->progress);
+	ama_progress_init(&w->prog, "fetching", w->o->progress);
 	ama_progress_total(&w->prog, n, bytes);
 	memset(&fo, 0, sizeof(fo));
 	fo.remote_url = w->o->remote_url;
@@ -341,7 +341,7 @@ static int apply(struct wt *w, const unsigned char *skip)
 	rc = ama_checkout_begin(&co, &co_o);
 	if (rc < 0)
 		return rc;
-	ama_progress_init(&w->prog, "Checking out", w->o->progress);
+	ama_progress_init(&w->prog, "checking out", w->o->progress);
 	ama_progress_total(&w->prog, w->rm.n + w->put.n, 0);
 	for (i = 0; i < w->drop.n; i++)
 		ama_index_remove(w->idx, w->drop.v[i].path,

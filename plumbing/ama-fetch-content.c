@@ -172,7 +172,7 @@ static int fetch(struct fc *f, struct ama_cache *cache)
 	sigaction(SIGTERM, &sa, NULL);
 	for (k = 0; k < f->n; k++)
 		bytes += f->items[k].size;
-	ama_progress_init(&f->prog, "Fetching", f->c.progress);
+	ama_progress_init(&f->prog, "fetching", f->c.progress);
 	ama_progress_total(&f->prog, f->n, bytes);
 	memset(&o, 0, sizeof(o));
 	o.remote_url = r.url;

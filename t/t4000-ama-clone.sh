@@ -290,8 +290,8 @@ test_expect_success 'on a terminal, the progress lines; with -q, none' '
 	test_must_be_empty tty.q &&
 	test_path_is_file tty-q/huge &&
 	sed "s/\x1b\[K//g" tty.out | tr "\r" "\n" | grep -v "^\$" >lines &&
-	grep "^Fetching: " lines | tail -n 1 | sed "s|, [0-9.]* [KMG]*i*B/s, [0-9.]* s\$|, RATE, TIME|" >actual &&
-	echo "Fetching: 13/13 files, 286.1 MiB/286.1 MiB, RATE, TIME" >expect &&
+	grep "^fetching: " lines | tail -n 1 | sed "s|, [0-9.]* [KMG]*i*B/s, [0-9.]* s\$|, RATE, TIME|" >actual &&
+	echo "fetching: 13/13 files, 286.1 MiB/286.1 MiB, RATE, TIME" >expect &&
 	test_cmp expect actual &&
 	tail -n 1 lines >actual &&
 	echo "cloned imaging/1@0.0.2 into tty: 15 files placed, 0 kept, 0 not checked out" >expect &&
