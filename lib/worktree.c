@@ -1,10 +1,12 @@
 /* worktree.c: bringing the work tree to a version: the engine behind clone, switch, pull and download. */
 #include "auto-config.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "checkout.h"
 #include "error.h"
@@ -149,9 +151,42 @@ static int judge(const struct ama_verify_result *r, void *ctx)
 	return 0;
 }
 
+/*
+ * Does removing the files `to` drops empty the folder at path (len bytes
+ * in p, which is extended and restored)? Every file below it must be one
+ * of them: a file that becomes a folder of the same name in one version
+ * and a file again in the next is not in its own way.
+ */
+static int folder_clears(struct wt *w, struct ama_buf *p)
+{
+	size_t at = p->len;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d = opendir(p->s);
+	int clears = d != NULL;
+
+	while (clears && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ama_buf_addf(p, "/%s", de->d_name);
+		if (lstat(p->s, &sb) < 0)
+			clears = 0;
+		else if (S_ISDIR(sb.st_mode))
+			clears = folder_clears(w, p);
+		else
+			clears = S_ISREG(sb.st_mode) &&
+				ama_objlist_find(&w->rm, p->s, p->len) != NULL;
+		ama_buf_truncate(p, at);
+	}
+	if (d)
+		closedir(d);
+	return clears;
+}
+
 /* Files `to` adds where the index has nothing: in the way? */
 static void check_untracked(struct wt *w)
 {
+	struct ama_buf p = AMA_BUF_INIT;
 	struct ama_stat st;
 	size_t i;
 
@@ -167,10 +202,20 @@ static void check_untracked(struct wt *w)
 		if (ama_stat_is_reg(&st) && st.size == t->size &&
 		    content_is(w, t->path, t->size, &t->md5))
 			continue;
+		if (S_ISDIR(st.mode)) {
+			int clears;
+
+			ama_buf_reset(&p);
+			ama_buf_add(&p, t->path, t->path_len);
+			clears = folder_clears(w, &p);
+			if (clears)
+				continue;
+		}
 		report(w, t->path, "not tracked by ama and in the way; move it"
 		       " away, or --force overwrites it");
 		w->st->refused++;
 	}
+	ama_buf_release(&p);
 }
 
 static int precheck(struct wt *w)
