@@ -14,6 +14,7 @@
 #include "index.h"
 #include "prog.h"
 #include "progress.h"
+#include "record.h"
 #include "verify.h"
 #include "worktree.h"
 
@@ -369,11 +370,27 @@ static void failed(struct wt *w, const struct ama_object *o, const char *why)
 		record_skip(w, o);
 }
 
+/*
+ * The thread's last error as the reason a path failed, naming the error's
+ * own subject when it is another path ("d: is not a folder" for d/e/f).
+ */
+static void reason(struct ama_buf *out, const char *path)
+{
+	const char *sub = ama_error_path();
+
+	if (sub && strcmp(sub, path)) {
+		ama_quote_path(out, sub, strlen(sub));
+		ama_buf_addstr(out, ": ");
+	}
+	ama_buf_addstr(out, ama_error_msg());
+}
+
 /* Remove, then place; each failure reported and counted. */
 static int apply(struct wt *w, const unsigned char *skip)
 {
 	struct ama_checkout_opts co_o;
 	struct ama_checkout *co = NULL;
+	struct ama_buf why = AMA_BUF_INIT;
 	size_t i;
 	int rc;
 
@@ -398,7 +415,9 @@ static int apply(struct wt *w, const unsigned char *skip)
 		if (r == AMA_CHECKOUT_REMOVED)
 			w->st->removed++;
 		if (r < 0) {
-			report(w, o->path, "%s", ama_error_msg());
+			ama_buf_reset(&why);
+			reason(&why, o->path);
+			report(w, o->path, "%s", why.s);
 			w->st->failed++;
 		}
 		ama_progress_add(&w->prog, 1, 0);
@@ -422,13 +441,17 @@ static int apply(struct wt *w, const unsigned char *skip)
 			w->st->placed++;
 		else if (r == AMA_CHECKOUT_KEPT)
 			w->st->kept++;
-		if (r < 0)
-			failed(w, o, ama_error_msg());
+		if (r < 0) {
+			ama_buf_reset(&why);
+			reason(&why, o->path);
+			failed(w, o, why.s);
+		}
 		ama_progress_add(&w->prog, 1, o->size);
 		rc = stopped(w);
 	}
 	ama_progress_done(&w->prog);
 	ama_checkout_end(co);
+	ama_buf_release(&why);
 	return rc;
 }
 

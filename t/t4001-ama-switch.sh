@@ -226,7 +226,7 @@ test_expect_success 'a symbolic link in place of a folder: nothing is written th
 	ln -s ../outside w/d &&
 	(cd w && test_exit_code 1 ama switch 0.0.0) >out 2>err &&
 	cat >expect <<-\EOF &&
-	ama-switch: d/deep/c: is not a folder (a file or a symbolic link is there)
+	ama-switch: d/deep/c: d: is not a folder (a file or a symbolic link is there)
 	EOF
 	test_cmp expect err &&
 	echo "switched imaging/1 to 0.0.0: 3 placed, 3 removed; some failed (ama download retries them)" >expect &&
