@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <git2.h>
 #include <git2/sys/mempack.h>
@@ -11,6 +12,7 @@
 
 #include "error.h"
 #include "meta.h"
+#include "shellquote.h"
 
 #define REF_PREFIX "refs/ama/"
 
@@ -1064,14 +1066,39 @@ static int move_ref(struct ama_meta *meta, const struct ama_manifest *m,
 	struct ama_buf name = AMA_BUF_INIT;
 	git_reference *ref = NULL;
 	char v[AMA_VERSION_BUFSIZE];
-	int rc;
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	int rc, tries;
 
 	ref_name(&name, m->class, m->seq);
 	ama_version_format(v, &m->version);
-	rc = git_reference_create_matching(&ref, meta->repo, name.s, id,
-					   old != NULL, old, v);
-	git_reference_free(ref);
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ELOCKED)
+	/*
+	 * libgit2's ref lock is a plain file, held for the moment a ref
+	 * moves: one still there after a second was left by a process
+	 * killed while it moved the ref, and would fail every later write.
+	 * Say which file, as ama says of its own stale locks.
+	 */
+	for (tries = 0;; tries++) {
+		rc = git_reference_create_matching(&ref, meta->repo, name.s,
+						   id, old != NULL, old, v);
+		git_reference_free(ref);
+		ref = NULL;
+		if (rc != GIT_ELOCKED || tries == 20)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (rc == GIT_ELOCKED) {
+		struct ama_buf lock = AMA_BUF_INIT, word = AMA_BUF_INIT;
+
+		ama_buf_addf(&lock, "%s%s.lock",
+			     git_repository_path(meta->repo), name.s);
+		ama_quote_shell(&word, lock.s);
+		rc = ama_error_setp(AMA_ELOCKED, lock.s, "locked: another ama "
+				    "process is writing this asset's versions,"
+				    " or one was killed; if no ama command is "
+				    "running, remove it with: rm %s", word.s);
+		ama_buf_release(&lock);
+		ama_buf_release(&word);
+	} else if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
 		rc = ama_error_set(AMA_ECONFLICT,
 				   "asset %s/%llu moved while version %s was "
 				   "written", m->class,

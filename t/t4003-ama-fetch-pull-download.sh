@@ -84,6 +84,21 @@ test_expect_success 'ama versions is offline; --fetch asks' '
 	echo "  0.0.3    TIME  tester  v3" >expect &&
 	test_cmp expect actual
 '
+test_expect_success 'a ref lock left by a killed process: named with its fix, exit 2' '
+	(cd a && printf a4 >a && ama add -q a && ama upload -q -m v4) &&
+	: >w/.ama/meta/refs/ama/imaging/1.lock &&
+	(cd w && test_exit_code 2 ama fetch) >out 2>err &&
+	test_must_be_empty out &&
+	lock="$TRASH_DIRECTORY/w/.ama/meta/refs/ama/imaging/1.lock" &&
+	q="'"'"'" &&
+	echo "ama-fetch: $lock: locked: another ama process is writing this asset${q}s versions, or one was killed; if no ama command is running, remove it with: rm $q$lock$q" >expect &&
+	test_cmp expect err &&
+	rm "$lock" &&
+	(cd w && ama fetch) >out &&
+	echo "fetched 1 new version of imaging/1; the newest is 0.0.4" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'ama pull: operands and a bad -j are usage errors' '
 	cd w &&
 	test_exit_code 2 ama pull 0.0.1 2>../err &&
@@ -97,7 +112,6 @@ test_expect_success 'ama pull: operands and a bad -j are usage errors' '
 	test_cmp ../expect ../err
 '
 test_expect_success 'ama pull refuses while a tracked file is modified' '
-	(cd a && printf a4 >a && ama add -q a && ama upload -q -m v4) &&
 	printf mine >w/a &&
 	(cd w && test_exit_code 1 ama pull) >out 2>err &&
 	test_must_be_empty out &&
