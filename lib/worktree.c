@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkout.h"
 #include "error.h"
@@ -472,6 +473,28 @@ static int carry_out(struct wt *w, const unsigned char *skip)
 	return rc;
 }
 
+/*
+ * Lock and load the index of the asset the working folder is the root
+ * of, named by its absolute path: a message about it (a stale lock and
+ * the rm that clears it) must hold wherever the user stands, also after
+ * a clone entered the folder it made.
+ */
+static int lock_index(struct ama_index **out)
+{
+	struct ama_buf path = AMA_BUF_INIT;
+	char *cwd = getcwd(NULL, 0);
+	int rc;
+
+	if (!cwd)
+		return ama_error_set_errno(AMA_EIO, "cannot tell the working "
+					   "folder");
+	ama_buf_addf(&path, "%s/.ama/index", strcmp(cwd, "/") ? cwd : "");
+	rc = ama_index_lock_and_load(out, path.s);
+	ama_buf_release(&path);
+	free(cwd);
+	return rc;
+}
+
 int ama_worktree_update(const struct ama_worktree_opts *o,
 			const struct ama_meta_version *from,
 			const struct ama_meta_version *to,
@@ -487,7 +510,7 @@ int ama_worktree_update(const struct ama_worktree_opts *o,
 	w.o = o;
 	w.st = stats;
 	ama_hasher_init(&w.h);
-	rc = ama_index_lock_and_load(&w.idx, ".ama/index");
+	rc = lock_index(&w.idx);
 	if (rc == 0)
 		rc = ama_meta_diff(o->meta, from, to, collect, &w);
 	if (rc == 0 && from)
@@ -536,7 +559,7 @@ int ama_worktree_download(const struct ama_worktree_opts *o,
 	w.o = o;
 	w.st = stats;
 	ama_hasher_init(&w.h);
-	rc = ama_index_lock_and_load(&w.idx, ".ama/index");
+	rc = lock_index(&w.idx);
 	if (rc < 0) {
 		wt_release(&w);
 		return rc;

@@ -64,13 +64,14 @@ test_expect_success 'outside an asset: a setup error, nothing placed' '
 	test_cmp expect err &&
 	test_path_is_missing one
 '
-test_expect_success 'a locked index: a setup error, nothing placed' '
+test_expect_success 'a locked index: a setup error named by its full path, nothing placed' '
 	cd w &&
 	: >.ama/index.lock &&
 	test_exit_code 2 ama-checkout <../records >"$O/out" 2>"$O/err" &&
 	rm .ama/index.lock &&
 	test_must_be_empty "$O/out" &&
-	echo "ama-checkout: .ama/index.lock: stale lock left by an ama process that was killed; if no ama command is running, remove it with: rm .ama/index.lock" >"$O/expect" &&
+	q="'"'"'" &&
+	echo "ama-checkout: $PWD/.ama/index.lock: stale lock left by an ama process that was killed; if no ama command is running, remove it with: rm $q$PWD/.ama/index.lock$q" >"$O/expect" &&
 	test_cmp "$O/expect" "$O/err" &&
 	test_path_is_missing one
 '

@@ -217,6 +217,20 @@ test_expect_success '... but its changes are never overwritten' '
 	test_cmp expect err
 '
 
+test_expect_success 'a stale lock in an unfinished clone is named by its full path' '
+	ama clone -q imaging/1@0.0.0 unfinished &&
+	sed -i "/^version = /d" unfinished/.ama/config &&
+	: >unfinished/.ama/index.lock &&
+	test_exit_code 2 ama clone imaging/1@0.0.0 unfinished >out 2>err &&
+	lock="$TRASH_DIRECTORY/unfinished/.ama/index.lock" &&
+	q="'"'"'" &&
+	echo "ama-clone: $lock: stale lock left by an ama process that was killed; if no ama command is running, remove it with: rm $q$lock$q" >expect &&
+	test_cmp expect err &&
+	rm "$lock" &&
+	ama clone imaging/1@0.0.0 unfinished >out &&
+	echo "cloned imaging/1@0.0.0 into unfinished: 0 files placed, 14 kept, 0 not checked out" >expect &&
+	test_cmp expect out
+'
 test_expect_success 'a partial clone: only the files the pathspecs name' '
 	ama clone imaging/1 part -- "sub dir" huge >out &&
 	echo "cloned imaging/1@0.0.1 into part: 4 files placed, 0 kept, 10 not checked out" >expect &&
