@@ -1059,6 +1059,41 @@ static int check_parent(const struct ama_manifest *m,
 	return 0;
 }
 
+/*
+ * libgit2's locks (a ref's, HEAD's) are plain files, held for the moment
+ * a ref moves: one still there after a second was left by a process
+ * killed meanwhile, and would fail every later write. lock_pause waits
+ * a twentieth of a second and says whether to try again; stale_lock
+ * names the file (name: "HEAD", "refs/...") as ama names its own stale
+ * locks, with the rm that clears it.
+ */
+static int lock_pause(int tries)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+	if (tries >= 20)
+		return 0;
+	nanosleep(&pause, NULL);
+	return 1;
+}
+
+static int stale_lock(struct ama_meta *meta, const char *name)
+{
+	struct ama_buf lock = AMA_BUF_INIT, word = AMA_BUF_INIT;
+	int rc;
+
+	ama_buf_addf(&lock, "%s%s.lock", git_repository_path(meta->repo),
+		     name);
+	ama_quote_shell(&word, lock.s);
+	rc = ama_error_setp(AMA_ELOCKED, lock.s, "locked: another ama process"
+			    " is writing this asset's versions, or one was "
+			    "killed; if no ama command is running, remove it "
+			    "with: rm %s", word.s);
+	ama_buf_release(&lock);
+	ama_buf_release(&word);
+	return rc;
+}
+
 /* Move the ref from the parent's commit (or from nothing) to id. */
 static int move_ref(struct ama_meta *meta, const struct ama_manifest *m,
 		    const git_oid *id, const git_oid *old)
@@ -1066,39 +1101,21 @@ static int move_ref(struct ama_meta *meta, const struct ama_manifest *m,
 	struct ama_buf name = AMA_BUF_INIT;
 	git_reference *ref = NULL;
 	char v[AMA_VERSION_BUFSIZE];
-	struct timespec pause = { 0, 50 * 1000 * 1000 };
 	int rc, tries;
 
 	ref_name(&name, m->class, m->seq);
 	ama_version_format(v, &m->version);
-	/*
-	 * libgit2's ref lock is a plain file, held for the moment a ref
-	 * moves: one still there after a second was left by a process
-	 * killed while it moved the ref, and would fail every later write.
-	 * Say which file, as ama says of its own stale locks.
-	 */
 	for (tries = 0;; tries++) {
 		rc = git_reference_create_matching(&ref, meta->repo, name.s,
 						   id, old != NULL, old, v);
 		git_reference_free(ref);
 		ref = NULL;
-		if (rc != GIT_ELOCKED || tries == 20)
+		if (rc != GIT_ELOCKED || !lock_pause(tries))
 			break;
-		nanosleep(&pause, NULL);
 	}
-	if (rc == GIT_ELOCKED) {
-		struct ama_buf lock = AMA_BUF_INIT, word = AMA_BUF_INIT;
-
-		ama_buf_addf(&lock, "%s%s.lock",
-			     git_repository_path(meta->repo), name.s);
-		ama_quote_shell(&word, lock.s);
-		rc = ama_error_setp(AMA_ELOCKED, lock.s, "locked: another ama "
-				    "process is writing this asset's versions,"
-				    " or one was killed; if no ama command is "
-				    "running, remove it with: rm %s", word.s);
-		ama_buf_release(&lock);
-		ama_buf_release(&word);
-	} else if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
+	if (rc == GIT_ELOCKED)
+		rc = stale_lock(meta, name.s);
+	else if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
 		rc = ama_error_set(AMA_ECONFLICT,
 				   "asset %s/%llu moved while version %s was "
 				   "written", m->class,
@@ -1199,11 +1216,19 @@ out:
 int ama_meta_set_head(struct ama_meta *m, const struct ama_meta_version *v)
 {
 	git_oid id;
+	int rc, tries;
 
 	if (git_oid_fromstr(&id, v->oid) < 0)
 		return ama_error_set(AMA_EINVAL, "bad git object id '%s'",
 				     v->oid);
-	if (git_repository_set_head_detached(m->repo, &id) < 0)
+	for (tries = 0;; tries++) {
+		rc = git_repository_set_head_detached(m->repo, &id);
+		if (rc != GIT_ELOCKED || !lock_pause(tries))
+			break;
+	}
+	if (rc == GIT_ELOCKED)
+		return stale_lock(m, "HEAD");
+	if (rc < 0)
 		return git_fail(AMA_EIO, "cannot set HEAD");
 	return 0;
 }

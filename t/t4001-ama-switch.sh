@@ -242,6 +242,18 @@ test_expect_success '... ama download places it once the link is gone' '
 	test_cmp expect out &&
 	at_version 0.0.0
 '
+test_expect_success 'a HEAD lock of .ama/meta left by a killed process: named with its fix, exit 2' '
+	: >w/.ama/meta/HEAD.lock &&
+	(cd w && test_exit_code 2 ama switch 0.0.2) >out 2>err &&
+	lock="$TRASH_DIRECTORY/w/.ama/meta/HEAD.lock" &&
+	q="'"'"'" &&
+	echo "ama-switch: $lock: locked: another ama process is writing this asset${q}s versions, or one was killed; if no ama command is running, remove it with: rm $q$lock$q" >expect &&
+	test_cmp expect err &&
+	rm "$lock" &&
+	(cd w && ama switch -q 0.0.2) &&
+	at_version 0.0.2 &&
+	(cd w && ama switch -q 0.0.0)
+'
 test_expect_success '--link=hard: the placed files share the cache inode' '
 	(cd w && ama switch -q --link=hard 0.0.1) &&
 	at_version 0.0.1 &&
