@@ -26,14 +26,17 @@ a second line, and a $(printf "\033")[31m colour" &&
 	ama upload -q -m v2
 '
 
-test_expect_success 'ama diff: three versions, both formats: usage errors' '
+test_expect_success 'ama diff: three versions, or both formats, are usage errors' '
 	cd a &&
 	test_exit_code 2 ama diff 0.0.0 0.0.1 0.0.2 2>../err &&
 	test_exit_code 2 ama diff --name-status --stat 2>>../err &&
+	test_exit_code 2 ama diff 0.0 2>>../err &&
 	cat >../expect <<-EOF &&
 	ama-diff: at most two versions
 	ama-diff: usage: $dusage
 	ama-diff: --name-status or --stat, not both
+	ama-diff: usage: $dusage
+	ama-diff: bad version '"'0.0'"' (want X.Y.Z, Y and Z 0..98)
 	ama-diff: usage: $dusage
 	EOF
 	test_cmp ../expect ../err
