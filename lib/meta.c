@@ -1,10 +1,15 @@
 /* meta.c: versions as git commits: a mempack, one pack per version, CAS refs. */
 #include "auto-config.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <git2/sys/mempack.h>
@@ -82,9 +87,28 @@ void ama_meta_close(struct ama_meta *m)
 	git_libgit2_shutdown();
 }
 
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* rm -r of a folder of ours; nothing there is fine. */
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static int open_repo(git_repository **repo, const char *path, unsigned flags)
 {
 	git_repository_init_options o;
+	struct ama_buf tmp = AMA_BUF_INIT;
 	int rc = git_repository_open_bare(repo, path);
 
 	if (rc == 0)
@@ -95,14 +119,39 @@ static int open_repo(git_repository **repo, const char *path, unsigned flags)
 	if (!(flags & AMA_META_CREATE))
 		return ama_error_setp(AMA_ENOTFOUND, path,
 				      "no metadata repository here");
+	/*
+	 * Made under a private name and renamed into place: a process
+	 * killed half way must not leave a repository that is neither
+	 * there (nothing opens it) nor creatable (its HEAD.lock stays).
+	 */
 	git_repository_init_options_init(&o,
 					 GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
 	o.initial_head = "main";
-	if (git_repository_init_ext(repo, path, &o) < 0)
-		return git_failp(AMA_EIO, path,
-				 "cannot create the metadata repository");
-	return 0;
+	ama_buf_addf(&tmp, "%s.init-%ld", path, (long)getpid());
+	remove_tree(tmp.s);
+	rc = 0;
+	if (git_repository_init_ext(repo, tmp.s, &o) < 0) {
+		rc = git_failp(AMA_EIO, path,
+			       "cannot create the metadata repository");
+		goto out;
+	}
+	git_repository_free(*repo);
+	*repo = NULL;
+	if (rename(tmp.s, path) < 0 && errno != EEXIST &&
+	    errno != ENOTEMPTY) {
+		rc = ama_error_setp_errno(AMA_EIO, path, "cannot create the "
+					  "metadata repository");
+		goto out;
+	}
+	/* ours, or the one another process made meanwhile */
+	if (git_repository_open_bare(repo, path) < 0)
+		rc = git_failp(AMA_EIO, path,
+			       "cannot open the metadata repository");
+out:
+	remove_tree(tmp.s);
+	ama_buf_release(&tmp);
+	return rc;
 }
 
 int ama_meta_open(struct ama_meta **out, const char *path, unsigned flags)
