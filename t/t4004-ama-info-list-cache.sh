@@ -66,11 +66,14 @@ test_expect_success '... before the first upload' '
 	test_cmp expect out
 '
 
-test_expect_success 'ama list: two classes, or outside an asset none: usage errors' '
+test_expect_success 'ama list: two classes, a bad name, outside an asset with none: usage errors' '
 	test_exit_code 2 ama list imaging scans 2>err &&
+	test_exit_code 2 ama list "a..b" 2>>err &&
 	test_exit_code 2 ama list 2>>err &&
 	cat >expect <<-\EOF &&
 	ama-list: at most one class
+	ama-list: usage: ama list [<class>]
+	ama-list: bad class name: no '"'..'"', and no '"'.'"' or '"'.lock'"' at the end
 	ama-list: usage: ama list [<class>]
 	ama-list: outside an asset, name the class: ama list CLASS
 	EOF
