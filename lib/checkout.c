@@ -204,7 +204,46 @@ static void record(struct ama_checkout *co, const struct ama_object *o,
 	ama_index_add(co->o.idx, &e);
 }
 
-/* Write o's content at leaf in dirfd, through a temporary name. */
+/*
+ * A file in dirfd with no name yet (O_TMPFILE), for the bytes of a
+ * content: a process killed while it copies them leaves nothing in the
+ * work tree. It is given its temporary name once whole, a moment before
+ * the rename. -1 where the filesystem or the kernel has no such files.
+ */
+static int open_unnamed(int dirfd)
+{
+#ifdef O_TMPFILE
+	return openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+	(void)dirfd;
+	return -1;
+#endif
+}
+
+/* Give the unnamed file fd the name tmp in dirfd. 0, or -1. */
+static int name_unnamed(int fd, int dirfd, const char *tmp)
+{
+	char proc[64];
+
+	if (linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH) == 0)
+		return 0;
+	/* AT_EMPTY_PATH wants a capability most users lack */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW);
+}
+
+static int copy(int fd, int src, const struct ama_object *o)
+{
+	int rc = ama_place_copy_fd(fd, src, AMA_PLACE_AUTO, NULL, NULL);
+
+	return rc < 0 ? ama_error_setp(rc, o->path, "%s", ama_error_msg()) :
+		0;
+}
+
+/*
+ * Write o's content at leaf in dirfd, through a temporary name (given
+ * only to a whole file where the system allows: see open_unnamed).
+ */
 static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 		    const struct ama_object *o)
 {
@@ -230,17 +269,22 @@ static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 		if (src < 0)
 			return ama_error_setp(src, o->path, "%s",
 					      ama_error_msg());
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-			    O_NOFOLLOW | O_CLOEXEC, 0666);
-		if (fd < 0)
-			rc = ama_error_setp_errno(AMA_EIO, o->path,
-						  "cannot create");
-		if (rc == 0) {
-			rc = ama_place_copy_fd(fd, src, AMA_PLACE_AUTO, NULL,
-					       NULL);
-			if (rc < 0)
-				rc = ama_error_setp(rc, o->path, "%s",
-						    ama_error_msg());
+		fd = open_unnamed(dirfd);
+		if (fd >= 0) {
+			rc = copy(fd, src, o);
+			if (rc == 0 && name_unnamed(fd, dirfd, tmp) < 0) {
+				close(fd);	/* the named way, below */
+				fd = -1;
+			}
+		}
+		if (fd < 0 && rc == 0) {
+			fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+				    O_NOFOLLOW | O_CLOEXEC, 0666);
+			if (fd < 0)
+				rc = ama_error_setp_errno(AMA_EIO, o->path,
+							  "cannot create");
+			if (rc == 0)
+				rc = copy(fd, src, o);
 		}
 	}
 	if (rc == 0 && renameat(dirfd, tmp, dirfd, leaf) < 0)

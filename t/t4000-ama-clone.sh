@@ -296,6 +296,24 @@ test_expect_success '--link=hard: each file a read-only hard link to the cache' 
 	(cd hard && ama status --porcelain) >actual &&
 	test_must_be_empty actual
 '
+test_expect_success 'a clone killed while it writes the 300 MB file leaves no temporary file' '
+	ama clone -q imaging/1 warm-up || return 1
+	ama clone -q imaging/1 killed &
+	pid=$! &&
+	n=0 &&
+	until test -e killed/empty; do
+		test $n -lt 100000 || return 1
+		n=$((n + 1))
+	done &&
+	# "huge" comes next: it is being copied now
+	kill -9 $pid &&
+	while kill -0 $pid 2>/dev/null; do sleep 0.01; done &&
+	ls -A killed | grep "^\.ama-tmp-" >actual;
+	test_must_be_empty actual &&
+	rm killed/.ama/index.lock &&
+	ama clone -q imaging/1 killed &&
+	diff -r --exclude=.ama warm-up killed
+'
 test_expect_success 'on a terminal, the progress lines; with -q, none' '
 	rm -rf "$CACHE" &&
 	script -qec "ama clone imaging/1 tty" /dev/null >tty.out </dev/null &&
