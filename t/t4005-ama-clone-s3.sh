@@ -229,4 +229,32 @@ test_expect_success '... and together they asked for no content more than twice'
 		sort | uniq -c | awk "\$1 > 2" >actual &&
 	test_must_be_empty actual
 '
+test_expect_success 'ama class list and ama list read the bucket with the read-only key' '
+	READER=bucket.conf &&
+	: >"$S3_REQUESTS" &&
+	reader ama class list >out &&
+	echo imaging >expect &&
+	test_cmp expect out &&
+	reader ama list imaging | sed "s/  [0-9-]* [0-9:]* UTC  /  TIME  /" >out &&
+	echo "imaging/1  0.0.1    TIME  alice" >expect &&
+	test_cmp expect out &&
+	keys_used >actual &&
+	echo "$S3_RO_KEY" >expect &&
+	test_cmp expect actual
+'
+test_expect_success '... or ask ama-server when one is configured' '
+	READER=server.conf &&
+	: >"$S3_REQUESTS" &&
+	reader ama class list >out &&
+	echo imaging >expect &&
+	test_cmp expect out &&
+	reader ama list imaging | sed "s/  [0-9-]* [0-9:]* UTC  /  TIME  /" >out &&
+	echo "imaging/1  0.0.1    TIME  alice" >expect &&
+	test_cmp expect out &&
+	# the reader reads the class record (where the class lives); the
+	# assets and their versions come from the server
+	grep -v " $S3_KEY\$" "$S3_REQUESTS" | sort -u >actual &&
+	echo "GET /remote/pre/classes/imaging.json 200 $S3_RO_KEY" >expect &&
+	test_cmp expect actual
+'
 test_done
