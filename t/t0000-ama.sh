@@ -12,6 +12,17 @@ The ama commands:
    status     show added, modified, deleted and untracked files
    upload     send new content to staging and publish a version
    versions   list the published versions of the asset
+   clone      a new folder holding a version of an asset
+   fetch      bring the versions published elsewhere into .ama/meta
+   switch     make the work tree hold another version
+   pull       fetch, then switch to the newest version
+   download   fill in files of the version the work tree lacks
+   diff       what changed between versions or in the work tree
+   log        the versions, newest first, and what each changed
+   info       the asset: class, number, version, files, stores
+   list       the assets of a class and their newest versions
+   class      the classes of the store (ama class list)
+   cache      the shared download cache: its size; prune
    hook       install git hooks that refuse unpublished files
 
 'ama help <command>' shows the manual of a command; 'man 7 ama' describes
