@@ -535,6 +535,20 @@ int ama_worktree_update(const struct ama_worktree_opts *o,
 		for (i = 0; i < w.put.n; i++)
 			skip[i] = !ama_pathspec_match(o->only, w.put.v[i].path,
 						      w.put.v[i].path_len);
+	} else if (rc == 0) {
+		/* what a partial clone left out stays out, at its new
+		 * content (sparse, as git's sparse checkout keeps it) */
+		for (i = 0; i < w.put.n; i++) {
+			const struct ama_index_entry *e =
+				ama_index_find(w.idx, w.put.v[i].path,
+					       w.put.v[i].path_len);
+
+			if (!e || !(e->flags & AMA_ENTRY_SKIP))
+				continue;
+			if (!skip)
+				skip = ama_calloc(w.put.n + 1, 1);
+			skip[i] = 1;
+		}
 	}
 	if (rc == 0)
 		rc = carry_out(&w, skip);

@@ -254,6 +254,22 @@ test_expect_success 'a HEAD lock of .ama/meta left by a killed process: named wi
 	at_version 0.0.2 &&
 	(cd w && ama switch -q 0.0.0)
 '
+test_expect_success 'in a partial clone, what the clone left out stays out (new paths come in)' '
+	ama clone -q imaging/1@0.0.0 part -- d keep &&
+	(cd part && ama switch 0.0.1) >out &&
+	echo "switched imaging/1 to 0.0.1: 3 placed, 1 removed" >expect &&
+	test_cmp expect out &&
+	(cd part && find . -path ./.ama -prune -o -type f -print | sort) >actual &&
+	printf "%s\n" ./e/c ./keep ./new ./x/inner >expect &&
+	test_cmp expect actual &&
+	(cd part && ama info) | sed -n "s/^files: *//p" >actual &&
+	echo "7 (19 B), 3 not checked out" >expect &&
+	test_cmp expect actual &&
+	(cd part && ama download -q) &&
+	tree part >actual.tree &&
+	version_tree imaging/1@0.0.1 >expect.tree &&
+	test_cmp expect.tree actual.tree
+'
 test_expect_success '--link=hard: the placed files share the cache inode' '
 	(cd w && ama switch -q --link=hard 0.0.1) &&
 	at_version 0.0.1 &&
