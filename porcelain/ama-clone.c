@@ -8,6 +8,7 @@
 #include "clone.h"
 #include "error.h"
 #include "prog.h"
+#include "record.h"
 #include "store.h"
 
 static const char usage_str[] =
@@ -69,16 +70,23 @@ int main(int argc, char **argv)
 		ama_msg("nothing changed: %zu paths to settle first",
 			res.stats.refused);
 	} else if (!c.quiet) {
+		struct ama_buf line = AMA_BUF_INIT;
+
 		ama_version_format(vs, &res.version);
-		printf("cloned %s/%llu@%s into %s: %zu files placed, %zu "
-		       "kept, %zu not checked out%s\n", o.ref.class,
-		       (unsigned long long)res.seq, vs, res.dir,
-		       res.stats.placed, res.stats.kept,
-		       res.stats.skipped + res.stats.failed,
-		       rc ? " (ama download retries the rest)" : "");
+		ama_buf_addf(&line, "cloned %s/%llu@%s into ", o.ref.class,
+			     (unsigned long long)res.seq, vs);
+		/* the folder's name may hold a newline: quoted as paths are */
+		ama_quote_path(&line, res.dir, strlen(res.dir));
+		ama_buf_addf(&line, ": %zu files placed, %zu kept, %zu not "
+			     "checked out%s\n", res.stats.placed,
+			     res.stats.kept,
+			     res.stats.skipped + res.stats.failed,
+			     rc ? " (ama download retries the rest)" : "");
+		ama_writer_raw(&c.out, line.s, line.len);
+		ama_buf_release(&line);
 	}
 	free(res.dir);
-	rc = ama_finish(&c, fflush(stdout) && rc < 2 ? 2 : rc);
+	rc = ama_finish(&c, rc);
 	ama_store_signal_exit();
 	return rc;
 }

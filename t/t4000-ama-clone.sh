@@ -167,6 +167,12 @@ test_expect_success 'into an empty folder' '
 	tree empty-dir >actual &&
 	test_cmp expect actual
 '
+test_expect_success 'the folder is named on stdout as paths are, quoted' '
+	ama clone imaging/1@0.0.0 "new
+folder" >out &&
+	printf "%s\n" "cloned imaging/1@0.0.0 into \"new\\nfolder\": 14 files placed, 0 kept, 0 not checked out" >expect &&
+	test_cmp expect out
+'
 test_expect_success 'a folder that is not empty, or a file: exit 2, untouched' '
 	mkdir full && printf mine >full/mine && printf file >a-file &&
 	test_exit_code 2 ama clone imaging/1 full >out 2>err &&
