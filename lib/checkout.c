@@ -457,9 +457,13 @@ int ama_checkout_remove(struct ama_checkout *co, const char *path,
 			goto gone;
 		return ama_error_setp_errno(AMA_EIO, path, "cannot stat");
 	}
+	/*
+	 * A folder in place of the file: the file is gone (a switch killed
+	 * after it made the folder of a version where the file became one);
+	 * the folder and what it holds are not the file's to remove.
+	 */
 	if (S_ISDIR(sb.st_mode))
-		return ama_error_setp(AMA_EEXIST, path, "is a folder, not the "
-				      "file ama tracks");
+		goto gone;
 	ama_stat_from(&cur, &sb);
 	if (!co->o.force) {
 		if (!e)

@@ -143,6 +143,18 @@ test_expect_success 'from a folder inside the asset' '
 	at_version 0.0.0
 '
 
+test_expect_success 'a switch killed after the file became a folder: the rerun finishes it' '
+	# what a switch from 0.0.0 to 0.0.1 killed half way leaves: x is the
+	# folder of 0.0.1 already, the index and .ama/config still say 0.0.0
+	rm w/x && mkdir w/x && printf inner >w/x/inner &&
+	(cd w && ama switch 0.0.1) >out &&
+	echo "switched imaging/1 to 0.0.1: 3 placed, 2 removed" >expect &&
+	test_cmp expect out &&
+	at_version 0.0.1 &&
+	(cd w && ama switch -q 0.0.0) &&
+	at_version 0.0.0
+'
+
 # what stops a switch: each path named with its fix, nothing changed
 test_expect_success 'a tracked file modified: refused, nothing changed' '
 	printf mine >w/keep &&
