@@ -207,8 +207,10 @@ static void record(struct ama_checkout *co, const struct ama_object *o,
 /*
  * A file in dirfd with no name yet (O_TMPFILE), for the bytes of a
  * content: a process killed while it copies them leaves nothing in the
- * work tree. It is given its temporary name once whole, a moment before
- * the rename. -1 where the filesystem or the kernel has no such files.
+ * work tree. Once whole it is linked under its own name when that is
+ * free (a new file: nothing ever holds a temporary name), else under its
+ * temporary name, a moment before the rename over the old file. -1
+ * where the filesystem or the kernel has no such files.
  */
 static int open_unnamed(int dirfd)
 {
@@ -249,7 +251,7 @@ static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 {
 	char tmp[64];
 	struct stat sb;
-	int src = -1, fd = -1, rc = 0;
+	int src = -1, fd = -1, rc = 0, in_place = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s%ld-%u", AMA_PLACE_TMP_PREFIX,
 		 (long)getpid(), co->tmpn++);
@@ -258,7 +260,11 @@ static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 
 		ama_cache_path(co->o.cache, &cached, &o->md5);
 		src = ama_cache_open_content(co->o.cache, &o->md5, o->size);
-		if (src >= 0 && linkat(AT_FDCWD, cached.s, dirfd, tmp, 0) < 0)
+		/* under its own name at once when that is free, as below */
+		if (src >= 0 && linkat(AT_FDCWD, cached.s, dirfd, leaf, 0) == 0)
+			in_place = 1;
+		else if (src >= 0 && (errno != EEXIST ||
+			 linkat(AT_FDCWD, cached.s, dirfd, tmp, 0) < 0))
 			rc = ama_error_setp_errno(AMA_EIO, o->path,
 						  "cannot link to the cache");
 		ama_buf_release(&cached);
@@ -272,7 +278,11 @@ static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 		fd = open_unnamed(dirfd);
 		if (fd >= 0) {
 			rc = copy(fd, src, o);
-			if (rc == 0 && name_unnamed(fd, dirfd, tmp) < 0) {
+			/* a new file goes in under its name at once */
+			if (rc == 0 && name_unnamed(fd, dirfd, leaf) == 0)
+				in_place = 1;
+			else if (rc == 0 && (errno != EEXIST ||
+				 name_unnamed(fd, dirfd, tmp) < 0)) {
 				close(fd);	/* the named way, below */
 				fd = -1;
 			}
@@ -287,15 +297,15 @@ static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 				rc = copy(fd, src, o);
 		}
 	}
-	if (rc == 0 && renameat(dirfd, tmp, dirfd, leaf) < 0)
+	if (rc == 0 && !in_place && renameat(dirfd, tmp, dirfd, leaf) < 0)
 		rc = ama_error_setp_errno(AMA_EIO, o->path, "cannot rename "
 					  "into place");
 	if (rc == 0 && (fd >= 0 ? fstat(fd, &sb) :
 			fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW)) < 0)
 		rc = ama_error_setp_errno(AMA_EIO, o->path, "cannot stat");
-	if (rc < 0)
+	if (rc < 0 && !in_place)
 		unlinkat(dirfd, tmp, 0);
-	else
+	else if (rc == 0)
 		record(co, o, &sb);
 	if (fd >= 0)
 		close(fd);
