@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,28 @@ static const char *const class_keys[] = {
 	"remote", "staging", "s3-endpoint", "s3-region", "s3-addressing",
 };
 #define NCLASS_KEYS (sizeof(class_keys) / sizeof(*class_keys))
+
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* Is the process of this decimal pid gone? */
+static int dead(const char *pid)
+{
+	char *end;
+	long n = strtol(pid, &end, 10);
+
+	return *pid && !*end && n > 0 && kill((pid_t)n, 0) < 0 &&
+		errno == ESRCH;
+}
 
 /* Is dir missing, empty, or an asset folder (checked by the caller)? */
 static int check_dir(const char *dir, int *resume, int *missing)
@@ -76,11 +99,25 @@ static int check_dir(const char *dir, int *resume, int *missing)
 	d = opendir(dir);
 	if (!d)
 		return ama_error_setp_errno(AMA_ESETUP, dir, "cannot read");
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rc = ama_error_setp(AMA_ESETUP, dir, "exists and is not"
-					    " empty");
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/*
+		 * The private folder .ama is made in (lib/assetenv.h), left
+		 * by a clone killed before it renamed it: the clone's own,
+		 * and no reason to refuse the rerun.
+		 */
+		if (!strncmp(de->d_name, ".ama.init-", 10) &&
+		    dead(de->d_name + 10)) {
+			ama_buf_reset(&b);
+			ama_buf_addf(&b, "%s/%s", dir, de->d_name);
+			nftw(b.s, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+			continue;
+		}
+		rc = ama_error_setp(AMA_ESETUP, dir, "exists and is not empty");
+	}
 	closedir(d);
+	ama_buf_release(&b);
 	return rc;
 }
 
@@ -172,17 +209,6 @@ static int fill(const struct ama_clone_opts *o, struct ama_clone_result *out)
 	return rc;
 }
 
-static int remove_one(const char *path, const struct stat *st, int type,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
 
 /*
  * A new clone that failed before it placed a file (a refused manifest, a

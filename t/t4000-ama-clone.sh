@@ -223,6 +223,25 @@ test_expect_success '... but its changes are never overwritten' '
 	test_cmp expect err
 '
 
+test_expect_success 'a clone killed before its .ama was in place: the rerun finishes it' '
+	# what ama_asset_make leaves when killed before its rename: a
+	# private folder of a process that is gone
+	sh -c "exit 0" & dead_pid=$! && wait $dead_pid;
+	mkdir -p "early/.ama.init-$dead_pid" &&
+	printf "[asset]\n" >"early/.ama.init-$dead_pid/config" &&
+	ama clone -q imaging/1@0.0.0 early &&
+	ls -A early | grep "^\.ama" >actual &&
+	echo .ama >expect &&
+	test_cmp expect actual &&
+	(cd early && ama status --porcelain) >actual &&
+	test_must_be_empty actual
+'
+test_expect_success '... but not the private folder of a live process' '
+	mkdir -p "busy/.ama.init-$$" &&
+	test_exit_code 2 ama clone -q imaging/1@0.0.0 busy 2>err &&
+	echo "ama-clone: busy: exists and is not empty" >expect &&
+	test_cmp expect err
+'
 test_expect_success 'a stale lock in an unfinished clone is named by its full path' '
 	ama clone -q imaging/1@0.0.0 unfinished &&
 	sed -i "/^version = /d" unfinished/.ama/config &&
