@@ -297,13 +297,54 @@ static int external(const char *path, const char *target)
 	return 0;
 }
 
-/* Write o's content at leaf in dirfd, through a temporary name. */
+/*
+ * A file in dirfd with no name yet (O_TMPFILE), for the bytes of a
+ * content: a process killed while it copies them leaves nothing in the
+ * work tree. Once whole it is linked under its own name when that is
+ * free (a new file: nothing ever holds a temporary name), else under its
+ * temporary name, a moment before the rename over the old file. -1
+ * where the filesystem or the kernel has no such files.
+ */
+static int open_unnamed(int dirfd)
+{
+#ifdef O_TMPFILE
+	return openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+	(void)dirfd;
+	return -1;
+#endif
+}
+
+/* Give the unnamed file fd the name tmp in dirfd. 0, or -1. */
+static int name_unnamed(int fd, int dirfd, const char *tmp)
+{
+	char proc[64];
+
+	if (linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH) == 0)
+		return 0;
+	/* AT_EMPTY_PATH wants a capability most users lack */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW);
+}
+
+static int copy(int fd, int src, const struct ama_object *o)
+{
+	int rc = ama_place_copy_fd(fd, src, AMA_PLACE_AUTO, NULL, NULL);
+
+	return rc < 0 ? ama_error_setp(rc, o->path, "%s", ama_error_msg()) :
+		0;
+}
+
+/*
+ * Write o's content at leaf in dirfd, through a temporary name (given
+ * only to a whole file where the system allows: see open_unnamed).
+ */
 static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 		    const struct ama_object *o)
 {
 	char tmp[64], target[AMA_LINK_MAX + 1];
 	struct stat sb;
-	int src = -1, fd = -1, rc = 0;
+	int src = -1, fd = -1, rc = 0, in_place = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s%ld-%u", AMA_PLACE_TMP_PREFIX,
 		 (long)getpid(), co->tmpn++);
@@ -325,7 +366,11 @@ static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 
 		ama_cache_path(co->o.cache, &cached, &o->md5);
 		src = ama_cache_open_content(co->o.cache, &o->md5, o->size);
-		if (src >= 0 && linkat(AT_FDCWD, cached.s, dirfd, tmp, 0) < 0)
+		/* under its own name at once when that is free, as below */
+		if (src >= 0 && linkat(AT_FDCWD, cached.s, dirfd, leaf, 0) == 0)
+			in_place = 1;
+		else if (src >= 0 && (errno != EEXIST ||
+			 linkat(AT_FDCWD, cached.s, dirfd, tmp, 0) < 0))
 			rc = ama_error_setp_errno(AMA_EIO, o->path,
 						  "cannot link to the cache");
 		ama_buf_release(&cached);
@@ -336,34 +381,48 @@ static int write_at(struct ama_checkout *co, int dirfd, const char *leaf,
 		if (src < 0)
 			return ama_error_setp(src, o->path, "%s",
 					      ama_error_msg());
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-			    O_NOFOLLOW | O_CLOEXEC, 0666);
-		if (fd < 0)
-			rc = ama_error_setp_errno(AMA_EIO, o->path,
-						  "cannot create");
-		if (rc == 0) {
-			rc = ama_place_copy_fd(fd, src, AMA_PLACE_AUTO, NULL,
-					       NULL);
-			if (rc < 0)
-				rc = ama_error_setp(rc, o->path, "%s",
-						    ama_error_msg());
+		fd = open_unnamed(dirfd);
+		if (fd >= 0) {
+			rc = copy(fd, src, o);
+			/* a new file goes in under its name at once */
+			if (rc == 0 && name_unnamed(fd, dirfd, leaf) == 0)
+				in_place = 1;
+			else if (rc == 0 && (errno != EEXIST ||
+				 name_unnamed(fd, dirfd, tmp) < 0)) {
+				close(fd);	/* the named way, below */
+				fd = -1;
+			}
+		}
+		if (fd < 0 && rc == 0) {
+			fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+				    O_NOFOLLOW | O_CLOEXEC, 0666);
+			if (fd < 0)
+				rc = ama_error_setp_errno(AMA_EIO, o->path,
+							  "cannot create");
+			if (rc == 0)
+				rc = copy(fd, src, o);
 		}
 	}
-	if (rc == 0 && renameat(dirfd, tmp, dirfd, leaf) < 0)
+	if (rc == 0 && !in_place && renameat(dirfd, tmp, dirfd, leaf) < 0)
 		rc = ama_error_setp_errno(AMA_EIO, o->path, "cannot rename "
 					  "into place");
 	if (rc == 0 && (fd >= 0 ? fstat(fd, &sb) :
 			fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW)) < 0)
 		rc = ama_error_setp_errno(AMA_EIO, o->path, "cannot stat");
-	if (rc < 0)
+	if (rc < 0 && !in_place)
 		unlinkat(dirfd, tmp, 0);
-	else
+	else if (rc == 0)
 		record(co, o, &sb);
 	if (fd >= 0)
 		close(fd);
 	if (src >= 0)
 		close(src);
 	return rc;
+}
+
+static int not_cached(const struct ama_object *o)
+{
+	return ama_error_setp(AMA_ENOTFOUND, o->path, "not in the cache");
 }
 
 int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
@@ -381,6 +440,9 @@ int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
 	if (rc < 0)
 		return rc;
 	dirfd = open_dir(co, o->path, plen, 0, &bad);
+	if (dirfd == AMA_EEXIST && co->o.force &&
+	    !ama_cache_has(co->o.cache, &o->md5, o->size))
+		return not_cached(o);
 	if (dirfd == AMA_EEXIST && co->o.force) {
 		/* a file or link where a folder goes: force removes it */
 		struct ama_buf p = AMA_BUF_INIT;
@@ -456,6 +518,9 @@ int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
 					      " it");
 	}
 place:
+	/* nothing is made (folders, a temporary file) for what cannot be */
+	if (!ama_cache_has(co->o.cache, &o->md5, o->size))
+		return not_cached(o);
 	dirfd = open_dir(co, o->path, plen, 1, NULL);
 	if (dirfd < 0)
 		return dirfd;
@@ -509,9 +574,13 @@ int ama_checkout_remove(struct ama_checkout *co, const char *path,
 			goto gone;
 		return ama_error_setp_errno(AMA_EIO, path, "cannot stat");
 	}
+	/*
+	 * A folder in place of the file: the file is gone (a switch killed
+	 * after it made the folder of a version where the file became one);
+	 * the folder and what it holds are not the file's to remove.
+	 */
 	if (S_ISDIR(sb.st_mode))
-		return ama_error_setp(AMA_EEXIST, path, "is a folder, not the "
-				      "file ama tracks");
+		goto gone;
 	ama_stat_from(&cur, &sb);
 	if (!co->o.force) {
 		if (!e)

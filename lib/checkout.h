@@ -75,8 +75,8 @@ int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o);
 /*
  * Remove the file at path and its index entry: the file must be what the
  * entry recorded (unchanged, or of the entry's content), else
- * AMA_EMODIFIED unless force. A path with no file is AMA_CHECKOUT_GONE
- * (the entry goes). Folders left empty are removed up to the root.
+ * AMA_EMODIFIED unless force. A path with no file, or a folder, is
+ * AMA_CHECKOUT_GONE (the entry goes; a folder is left as it is). Folders left empty are removed up to the root.
  */
 int ama_checkout_remove(struct ama_checkout *co, const char *path,
 			size_t len);

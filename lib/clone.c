@@ -3,6 +3,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +23,30 @@ static const char *const class_keys[] = {
 };
 #define NCLASS_KEYS (sizeof(class_keys) / sizeof(*class_keys))
 
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* Is the process of this decimal pid gone? */
+static int dead(const char *pid)
+{
+	char *end;
+	long n = strtol(pid, &end, 10);
+
+	return *pid && !*end && n > 0 && kill((pid_t)n, 0) < 0 &&
+		errno == ESRCH;
+}
+
 /* Is dir missing, empty, or an asset folder (checked by the caller)? */
-static int check_dir(const char *dir, int *resume)
+static int check_dir(const char *dir, int *resume, int *missing)
 {
 	struct ama_buf b = AMA_BUF_INIT;
 	struct ama_asset a;
@@ -31,10 +56,12 @@ static int check_dir(const char *dir, int *resume)
 	int rc = 0;
 
 	*resume = 0;
+	*missing = 0;
 	if (lstat(dir, &st) < 0) {
 		if (errno != ENOENT)
 			return ama_error_setp_errno(AMA_ESETUP, dir,
 						    "cannot stat");
+		*missing = 1;
 		/* assets do not nest: the new folder's parent */
 		ama_buf_addstr(&b, dir);
 		while (b.len > 1 && b.s[b.len - 1] == '/')
@@ -45,16 +72,17 @@ static int check_dir(const char *dir, int *resume)
 		else
 			ama_buf_reset(&b), ama_buf_addstr(&b, ".");
 		if (ama_asset_find_from(&a, b.s) == 0) {
-			rc = ama_error_setp(AMA_EEXIST, a.root, "inside this "
+			rc = ama_error_setp(AMA_ESETUP, a.root, "inside this "
 					    "ama asset; assets do not nest");
 			ama_asset_release(&a);
+		} else {
+			ama_error_clear();
 		}
-		ama_error_clear();
 		ama_buf_release(&b);
-		return rc < 0 ? rc : 0;
+		return rc;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return ama_error_setp(AMA_EEXIST, dir, "exists and is not a "
+		return ama_error_setp(AMA_ESETUP, dir, "exists and is not a "
 				      "folder");
 	ama_buf_addf(&b, "%s/.ama", dir);
 	*resume = lstat(b.s, &st) == 0;
@@ -62,7 +90,7 @@ static int check_dir(const char *dir, int *resume)
 	if (*resume)
 		return 0;
 	if (ama_asset_find_from(&a, dir) == 0) {
-		rc = ama_error_setp(AMA_EEXIST, a.root, "inside this ama asset;"
+		rc = ama_error_setp(AMA_ESETUP, a.root, "inside this ama asset;"
 				    " assets do not nest");
 		ama_asset_release(&a);
 		return rc;
@@ -71,21 +99,35 @@ static int check_dir(const char *dir, int *resume)
 	d = opendir(dir);
 	if (!d)
 		return ama_error_setp_errno(AMA_ESETUP, dir, "cannot read");
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rc = ama_error_setp(AMA_EEXIST, dir, "exists and is not"
-					    " empty");
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/*
+		 * The private folder .ama is made in (lib/assetenv.h), left
+		 * by a clone killed before it renamed it: the clone's own,
+		 * and no reason to refuse the rerun.
+		 */
+		if (!strncmp(de->d_name, ".ama.init-", 10) &&
+		    dead(de->d_name + 10)) {
+			ama_buf_reset(&b);
+			ama_buf_addf(&b, "%s/%s", dir, de->d_name);
+			nftw(b.s, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+			continue;
+		}
+		rc = ama_error_setp(AMA_ESETUP, dir, "exists and is not empty");
+	}
 	closedir(d);
+	ama_buf_release(&b);
 	return rc;
 }
 
 /* Make dir/.ama, or check that the one there is a clone of this asset. */
 static int prepare(const char *dir, int resume, const char *class,
-		   uint64_t seq, const struct ama_config *cfg,
-		   const char *top_hash)
+		   uint64_t seq, const struct ama_version *to,
+		   const struct ama_config *cfg, const char *top_hash)
 {
 	const char *kv[3 + NCLASS_KEYS][3];
-	char num[32];
+	char num[32], vs[AMA_VERSION_BUFSIZE];
 	struct ama_asset_env e;
 	size_t n = 0, i;
 	int rc;
@@ -98,8 +140,18 @@ static int prepare(const char *dir, int resume, const char *class,
 		rc = ama_asset_env_open(&e, 0);
 		if (rc == 0 && (!e.class || strcmp(e.class, class) ||
 				e.seq != seq))
-			rc = ama_error_setp(AMA_EEXIST, dir, "is an asset, not "
+			rc = ama_error_setp(AMA_ESETUP, dir, "is an asset, not "
 					    "a clone of %s/%s", class, num);
+		/* a finished clone, or the folder it was uploaded from, at
+		 * another version: that is ama switch's work, not clone's */
+		if (rc == 0 && e.has_version &&
+		    ama_version_cmp(&e.version, to)) {
+			ama_version_format(vs, &e.version);
+			rc = ama_error_setp(AMA_ESETUP, dir, "holds %s/%s at "
+					    "%s already; ama switch there "
+					    "changes its version", class, num,
+					    vs);
+		}
 		ama_asset_env_close(&e);
 		return rc;
 	}
@@ -158,12 +210,32 @@ static int fill(const struct ama_clone_opts *o, struct ama_clone_result *out)
 	return rc;
 }
 
+
+/*
+ * A new clone that failed before it placed a file (a refused manifest, a
+ * store that cannot be read) leaves nothing behind, as git clone does:
+ * its .ama goes, and the folder when the clone made it. home is the
+ * working folder dir is relative to.
+ */
+static void undo(int home, const char *dir, int made)
+{
+	struct ama_buf b = AMA_BUF_INIT;
+
+	if (home < 0 || fchdir(home) < 0)
+		return;
+	ama_buf_addf(&b, "%s/.ama", dir);
+	nftw(b.s, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (made)
+		rmdir(dir);
+	ama_buf_release(&b);
+}
+
 int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out)
 {
 	struct ama_config *cfg = NULL;
 	struct ama_remote r;
 	struct ama_buf dir = AMA_BUF_INIT;
-	int rc, resume = 0;
+	int rc, resume = 0, missing = 0, home = -1;
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
@@ -183,12 +255,18 @@ int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out)
 	else
 		ama_buf_addf(&dir, "%s-%s", o->ref.class, o->ref.alias);
 	out->dir = ama_strdup(dir.s);
-	rc = check_dir(dir.s, &resume);
+	rc = check_dir(dir.s, &resume, &missing);
+	if (rc == 0 && !resume)
+		home = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rc == 0)
-		rc = prepare(dir.s, resume, o->ref.class, out->seq, cfg,
-			     r.cls.top_hash);
+		rc = prepare(dir.s, resume, o->ref.class, out->seq,
+			     &out->version, cfg, r.cls.top_hash);
 	if (rc == 0)
 		rc = fill(o, out);
+	if (rc < 0 && !resume && !out->stats.placed && !out->stats.kept)
+		undo(home, dir.s, missing);
+	if (home >= 0)
+		close(home);
 out:
 	ama_remote_close(&r);
 	ama_config_free(cfg);

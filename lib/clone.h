@@ -38,11 +38,13 @@ struct ama_clone_result {
  * .ama/meta, and make the work tree hold the version (lib/worktree.h).
  * The working folder is then dir. A dir holding an unfinished clone of
  * the same asset is finished: nothing already cached or placed is done
- * again. Returns 0, 1 (some files could not be placed: reported, left
- * for `ama download`; the clone is at the version all the same), or an
- * error: AMA_ENOTFOUND (no such class, asset, alias or version),
- * AMA_EEXIST (dir is not empty, or inside another asset), setup, store
- * and repository errors.
+ * again. A new clone that fails before it placed a file removes the
+ * .ama it made, and dir when it made it. Returns 0, 1 (some files could
+ * not be placed: reported, left for `ama download`; the clone is at the
+ * version all the same), or an error: AMA_ENOTFOUND (no such class,
+ * asset, alias or version), AMA_ESETUP (dir is not empty or not a
+ * folder, is inside another asset or is another asset, or holds this
+ * asset at another version), other setup, store and repository errors.
  */
 int ama_clone(const struct ama_clone_opts *o, struct ama_clone_result *out);
 

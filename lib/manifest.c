@@ -175,18 +175,23 @@ static const char *unclean_reason(const char *p, size_t len)
 	return "not a clean relative path";
 }
 
-/* Names git or ama reserve; NULL when the path may be stored. */
+/*
+ * Names git or ama reserve; NULL when the path may be stored. A ".ama"
+ * part anywhere is refused, not only at the root: placed by a clone,
+ * "x/.ama/config" would make x a nested asset whose config (server URL,
+ * token file, stores) came from whoever wrote the manifest.
+ */
 static const char *reserved_reason(const char *p, size_t len)
 {
 	const char *s = p, *end = p + len;
 
-	if ((len == 4 || (len > 4 && p[4] == '/')) && !memcmp(p, ".ama", 4))
-		return "inside .ama, which ama manages";
 	while (s < end) {
 		const char *e = memchr(s, '/', (size_t)(end - s));
 
 		if (!e)
 			e = end;
+		if (e - s == 4 && !memcmp(s, ".ama", 4))
+			return "inside .ama, which ama manages";
 		if (e - s == 4 && !strncasecmp(s, ".git", 4))
 			return "a '.git' part, which git cannot store";
 		s = e + 1;

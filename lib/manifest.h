@@ -89,16 +89,17 @@ int ama_objlist_sort(struct ama_objlist *l);
 /*
  * Check a sorted list: every path clean (relative, no ".", "..", empty
  * part or trailing '/'; no part ".git" in any letter case, which git
- * cannot store; not under ".ama/", which ama manages), in strictly
- * increasing order (no duplicates), no path both a file (or link) and a
- * folder of another ("a" and "a/b": so no path goes through a link of
- * the list), and no link longer than AMA_LINK_MAX. Returns 0, or
- * AMA_EINVAL with the offending path as subject and the reason.
+ * cannot store; no part ".ama" anywhere, which ama manages: a nested one
+ * would be an asset of its own), in strictly increasing order (no
+ * duplicates), no path both a file (or link) and a folder of another
+ * ("a" and "a/b": so no path goes through a link of the list), and no
+ * link longer than AMA_LINK_MAX. Returns 0, or AMA_EINVAL with the
+ * offending path as subject and the reason.
  */
 int ama_objlist_check(const struct ama_objlist *l);
 /*
  * The checks of ama_objlist_check on one path of len bytes (which must be
- * NUL-terminated at len): clean, relative, no NUL, not under ".ama/", no
+ * NUL-terminated at len): clean, relative, no NUL, no ".ama" part, no
  * ".git" part. Returns 0, or AMA_EINVAL with the path as subject.
  */
 int ama_object_check_path(const char *path, size_t len);

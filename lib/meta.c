@@ -1,9 +1,15 @@
 /* meta.c: versions as git commits: a mempack, one pack per version, CAS refs. */
 #include "auto-config.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <git2/sys/mempack.h>
@@ -11,6 +17,7 @@
 
 #include "error.h"
 #include "meta.h"
+#include "shellquote.h"
 
 #define REF_PREFIX "refs/ama/"
 
@@ -80,9 +87,28 @@ void ama_meta_close(struct ama_meta *m)
 	git_libgit2_shutdown();
 }
 
+static int remove_one(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* rm -r of a folder of ours; nothing there is fine. */
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static int open_repo(git_repository **repo, const char *path, unsigned flags)
 {
 	git_repository_init_options o;
+	struct ama_buf tmp = AMA_BUF_INIT;
 	int rc = git_repository_open_bare(repo, path);
 
 	if (rc == 0)
@@ -93,14 +119,39 @@ static int open_repo(git_repository **repo, const char *path, unsigned flags)
 	if (!(flags & AMA_META_CREATE))
 		return ama_error_setp(AMA_ENOTFOUND, path,
 				      "no metadata repository here");
+	/*
+	 * Made under a private name and renamed into place: a process
+	 * killed half way must not leave a repository that is neither
+	 * there (nothing opens it) nor creatable (its HEAD.lock stays).
+	 */
 	git_repository_init_options_init(&o,
 					 GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 	o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
 	o.initial_head = "main";
-	if (git_repository_init_ext(repo, path, &o) < 0)
-		return git_failp(AMA_EIO, path,
-				 "cannot create the metadata repository");
-	return 0;
+	ama_buf_addf(&tmp, "%s.init-%ld", path, (long)getpid());
+	remove_tree(tmp.s);
+	rc = 0;
+	if (git_repository_init_ext(repo, tmp.s, &o) < 0) {
+		rc = git_failp(AMA_EIO, path,
+			       "cannot create the metadata repository");
+		goto out;
+	}
+	git_repository_free(*repo);
+	*repo = NULL;
+	if (rename(tmp.s, path) < 0 && errno != EEXIST &&
+	    errno != ENOTEMPTY) {
+		rc = ama_error_setp_errno(AMA_EIO, path, "cannot create the "
+					  "metadata repository");
+		goto out;
+	}
+	/* ours, or the one another process made meanwhile */
+	if (git_repository_open_bare(repo, path) < 0)
+		rc = git_failp(AMA_EIO, path,
+			       "cannot open the metadata repository");
+out:
+	remove_tree(tmp.s);
+	ama_buf_release(&tmp);
+	return rc;
 }
 
 static size_t open_packs;	/* atomic: set by ama_meta_set_open_packs */
@@ -1083,6 +1134,41 @@ static int check_parent(const struct ama_manifest *m,
 	return 0;
 }
 
+/*
+ * libgit2's locks (a ref's, HEAD's) are plain files, held for the moment
+ * a ref moves: one still there after a second was left by a process
+ * killed meanwhile, and would fail every later write. lock_pause waits
+ * a twentieth of a second and says whether to try again; stale_lock
+ * names the file (name: "HEAD", "refs/...") as ama names its own stale
+ * locks, with the rm that clears it.
+ */
+static int lock_pause(int tries)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+	if (tries >= 20)
+		return 0;
+	nanosleep(&pause, NULL);
+	return 1;
+}
+
+static int stale_lock(struct ama_meta *meta, const char *name)
+{
+	struct ama_buf lock = AMA_BUF_INIT, word = AMA_BUF_INIT;
+	int rc;
+
+	ama_buf_addf(&lock, "%s%s.lock", git_repository_path(meta->repo),
+		     name);
+	ama_quote_shell(&word, lock.s);
+	rc = ama_error_setp(AMA_ELOCKED, lock.s, "locked: another ama process"
+			    " is writing this asset's versions, or one was "
+			    "killed; if no ama command is running, remove it "
+			    "with: rm %s", word.s);
+	ama_buf_release(&lock);
+	ama_buf_release(&word);
+	return rc;
+}
+
 /* Move the ref from the parent's commit (or from nothing) to id. */
 static int move_ref(struct ama_meta *meta, const struct ama_manifest *m,
 		    const git_oid *id, const git_oid *old)
@@ -1090,14 +1176,21 @@ static int move_ref(struct ama_meta *meta, const struct ama_manifest *m,
 	struct ama_buf name = AMA_BUF_INIT;
 	git_reference *ref = NULL;
 	char v[AMA_VERSION_BUFSIZE];
-	int rc;
+	int rc, tries;
 
 	ref_name(&name, m->class, m->seq);
 	ama_version_format(v, &m->version);
-	rc = git_reference_create_matching(&ref, meta->repo, name.s, id,
-					   old != NULL, old, v);
-	git_reference_free(ref);
-	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ELOCKED)
+	for (tries = 0;; tries++) {
+		rc = git_reference_create_matching(&ref, meta->repo, name.s,
+						   id, old != NULL, old, v);
+		git_reference_free(ref);
+		ref = NULL;
+		if (rc != GIT_ELOCKED || !lock_pause(tries))
+			break;
+	}
+	if (rc == GIT_ELOCKED)
+		rc = stale_lock(meta, name.s);
+	else if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
 		rc = ama_error_set(AMA_ECONFLICT,
 				   "asset %s/%llu moved while version %s was "
 				   "written", m->class,
@@ -1198,11 +1291,19 @@ out:
 int ama_meta_set_head(struct ama_meta *m, const struct ama_meta_version *v)
 {
 	git_oid id;
+	int rc, tries;
 
 	if (git_oid_fromstr(&id, v->oid) < 0)
 		return ama_error_set(AMA_EINVAL, "bad git object id '%s'",
 				     v->oid);
-	if (git_repository_set_head_detached(m->repo, &id) < 0)
+	for (tries = 0;; tries++) {
+		rc = git_repository_set_head_detached(m->repo, &id);
+		if (rc != GIT_ELOCKED || !lock_pause(tries))
+			break;
+	}
+	if (rc == GIT_ELOCKED)
+		return stale_lock(m, "HEAD");
+	if (rc < 0)
 		return git_fail(AMA_EIO, "cannot set HEAD");
 	return 0;
 }

@@ -1,10 +1,13 @@
 /* worktree.c: bringing the work tree to a version: the engine behind clone, switch, pull and download. */
 #include "auto-config.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkout.h"
 #include "error.h"
@@ -12,6 +15,7 @@
 #include "index.h"
 #include "prog.h"
 #include "progress.h"
+#include "record.h"
 #include "verify.h"
 #include "worktree.h"
 
@@ -150,9 +154,42 @@ static int judge(const struct ama_verify_result *r, void *ctx)
 	return 0;
 }
 
+/*
+ * Does removing the files `to` drops empty the folder at path (len bytes
+ * in p, which is extended and restored)? Every file below it must be one
+ * of them: a file that becomes a folder of the same name in one version
+ * and a file again in the next is not in its own way.
+ */
+static int folder_clears(struct wt *w, struct ama_buf *p)
+{
+	size_t at = p->len;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d = opendir(p->s);
+	int clears = d != NULL;
+
+	while (clears && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ama_buf_addf(p, "/%s", de->d_name);
+		if (lstat(p->s, &sb) < 0)
+			clears = 0;
+		else if (S_ISDIR(sb.st_mode))
+			clears = folder_clears(w, p);
+		else
+			clears = S_ISREG(sb.st_mode) &&
+				ama_objlist_find(&w->rm, p->s, p->len) != NULL;
+		ama_buf_truncate(p, at);
+	}
+	if (d)
+		closedir(d);
+	return clears;
+}
+
 /* Files `to` adds where the index has nothing: in the way? */
 static void check_untracked(struct wt *w)
 {
+	struct ama_buf p = AMA_BUF_INIT;
 	struct ama_stat st;
 	size_t i;
 
@@ -168,10 +205,20 @@ static void check_untracked(struct wt *w)
 		if (ama_stat_is_reg(&st) && st.size == t->size &&
 		    content_is(w, t->path, t->size, &t->md5))
 			continue;
+		if (S_ISDIR(st.mode)) {
+			int clears;
+
+			ama_buf_reset(&p);
+			ama_buf_add(&p, t->path, t->path_len);
+			clears = folder_clears(w, &p);
+			if (clears)
+				continue;
+		}
 		report(w, t->path, "not tracked by ama and in the way; move it"
 		       " away, or --force overwrites it");
 		w->st->refused++;
 	}
+	ama_buf_release(&p);
 }
 
 static int precheck(struct wt *w)
@@ -255,7 +302,7 @@ static int fetch(struct wt *w, const struct ama_objlist *l,
 		free(items);
 		return 0;
 	}
-	ama_progress_init(&w->prog, "Fetching", w->o->progress);
+	ama_progress_init(&w->prog, "fetching", w->o->progress);
 	ama_progress_total(&w->prog, n, bytes);
 	memset(&fo, 0, sizeof(fo));
 	fo.remote_url = w->o->remote_url;
@@ -325,11 +372,27 @@ static void failed(struct wt *w, const struct ama_object *o, const char *why)
 		record_skip(w, o);
 }
 
+/*
+ * The thread's last error as the reason a path failed, naming the error's
+ * own subject when it is another path ("d: is not a folder" for d/e/f).
+ */
+static void reason(struct ama_buf *out, const char *path)
+{
+	const char *sub = ama_error_path();
+
+	if (sub && strcmp(sub, path)) {
+		ama_quote_path(out, sub, strlen(sub));
+		ama_buf_addstr(out, ": ");
+	}
+	ama_buf_addstr(out, ama_error_msg());
+}
+
 /* Remove, then place; each failure reported and counted. */
 static int apply(struct wt *w, const unsigned char *skip)
 {
 	struct ama_checkout_opts co_o;
 	struct ama_checkout *co = NULL;
+	struct ama_buf why = AMA_BUF_INIT;
 	size_t i;
 	int rc;
 
@@ -343,7 +406,7 @@ static int apply(struct wt *w, const unsigned char *skip)
 	rc = ama_checkout_begin(&co, &co_o);
 	if (rc < 0)
 		return rc;
-	ama_progress_init(&w->prog, "Checking out", w->o->progress);
+	ama_progress_init(&w->prog, "checking out", w->o->progress);
 	ama_progress_total(&w->prog, w->rm.n + w->put.n, 0);
 	for (i = 0; i < w->drop.n; i++)
 		ama_index_remove(w->idx, w->drop.v[i].path,
@@ -355,7 +418,9 @@ static int apply(struct wt *w, const unsigned char *skip)
 		if (r == AMA_CHECKOUT_REMOVED)
 			w->st->removed++;
 		if (r < 0) {
-			report(w, o->path, "%s", ama_error_msg());
+			ama_buf_reset(&why);
+			reason(&why, o->path);
+			report(w, o->path, "%s", why.s);
 			w->st->failed++;
 		}
 		ama_progress_add(&w->prog, 1, 0);
@@ -379,13 +444,17 @@ static int apply(struct wt *w, const unsigned char *skip)
 			w->st->placed++;
 		else if (r == AMA_CHECKOUT_KEPT)
 			w->st->kept++;
-		if (r < 0)
-			failed(w, o, ama_error_msg());
+		if (r < 0) {
+			ama_buf_reset(&why);
+			reason(&why, o->path);
+			failed(w, o, why.s);
+		}
 		ama_progress_add(&w->prog, 1, o->size);
 		rc = stopped(w);
 	}
 	ama_progress_done(&w->prog);
 	ama_checkout_end(co);
+	ama_buf_release(&why);
 	return rc;
 }
 
@@ -406,6 +475,28 @@ static int carry_out(struct wt *w, const unsigned char *skip)
 	return rc;
 }
 
+/*
+ * Lock and load the index of the asset the working folder is the root
+ * of, named by its absolute path: a message about it (a stale lock and
+ * the rm that clears it) must hold wherever the user stands, also after
+ * a clone entered the folder it made.
+ */
+static int lock_index(struct ama_index **out)
+{
+	struct ama_buf path = AMA_BUF_INIT;
+	char *cwd = getcwd(NULL, 0);
+	int rc;
+
+	if (!cwd)
+		return ama_error_set_errno(AMA_EIO, "cannot tell the working "
+					   "folder");
+	ama_buf_addf(&path, "%s/.ama/index", strcmp(cwd, "/") ? cwd : "");
+	rc = ama_index_lock_and_load(out, path.s);
+	ama_buf_release(&path);
+	free(cwd);
+	return rc;
+}
+
 int ama_worktree_update(const struct ama_worktree_opts *o,
 			const struct ama_meta_version *from,
 			const struct ama_meta_version *to,
@@ -421,7 +512,7 @@ int ama_worktree_update(const struct ama_worktree_opts *o,
 	w.o = o;
 	w.st = stats;
 	ama_hasher_init(&w.h);
-	rc = ama_index_lock_and_load(&w.idx, ".ama/index");
+	rc = lock_index(&w.idx);
 	if (rc == 0)
 		rc = ama_meta_diff(o->meta, from, to, collect, &w);
 	if (rc == 0 && from)
@@ -443,6 +534,20 @@ int ama_worktree_update(const struct ama_worktree_opts *o,
 		for (i = 0; i < w.put.n; i++)
 			skip[i] = !ama_pathspec_match(o->only, w.put.v[i].path,
 						      w.put.v[i].path_len);
+	} else if (rc == 0) {
+		/* what a partial clone left out stays out, at its new
+		 * content (sparse, as git's sparse checkout keeps it) */
+		for (i = 0; i < w.put.n; i++) {
+			const struct ama_index_entry *e =
+				ama_index_find(w.idx, w.put.v[i].path,
+					       w.put.v[i].path_len);
+
+			if (!e || !(e->flags & AMA_ENTRY_SKIP))
+				continue;
+			if (!skip)
+				skip = ama_calloc(w.put.n + 1, 1);
+			skip[i] = 1;
+		}
 	}
 	if (rc == 0)
 		rc = carry_out(&w, skip);
@@ -467,7 +572,7 @@ int ama_worktree_download(const struct ama_worktree_opts *o,
 	w.o = o;
 	w.st = stats;
 	ama_hasher_init(&w.h);
-	rc = ama_index_lock_and_load(&w.idx, ".ama/index");
+	rc = lock_index(&w.idx);
 	if (rc < 0) {
 		wt_release(&w);
 		return rc;

@@ -37,7 +37,8 @@ struct ama_worktree_opts {
 	int jobs;			/* downloads at once (0: [transfer]) */
 	int progress;			/* draw progress lines on stderr */
 	/* with a clone: only these paths are placed (NULL: all); the others
-	 * are recorded AMA_ENTRY_SKIP, for `ama download` */
+	 * are recorded AMA_ENTRY_SKIP, for `ama download`. Without it, a
+	 * path whose entry is AMA_ENTRY_SKIP stays so at its new content */
 	const struct ama_pathspec *only;
 	volatile sig_atomic_t *stop;	/* set by a signal: stop soon */
 	/*

@@ -70,6 +70,7 @@ int main(int argc, char **argv)
 	struct ama_cache *cache = NULL;
 	struct ama_index *idx = NULL;
 	struct sigaction sa;
+	struct ama_buf ipath = AMA_BUF_INIT;
 	struct co x = { NULL };
 	enum ama_state st = AMA_STATE_COMMITTED;
 	int status, rc;
@@ -89,8 +90,11 @@ int main(int argc, char **argv)
 	rc = ama_asset_env_open(&env, AMA_ASSET_ENTER);
 	if (rc == 0)
 		rc = ama_cache_open(&cache, NULL);
-	if (rc == 0)
-		rc = ama_index_lock_and_load(&idx, ".ama/index");
+	if (rc == 0) {
+		/* absolute: a message about it holds wherever one stands */
+		ama_buf_addf(&ipath, "%s/.ama/index", env.a.root);
+		rc = ama_index_lock_and_load(&idx, ipath.s);
+	}
 	if (rc == 0) {
 		o.cache = cache;
 		o.idx = idx;
@@ -118,6 +122,7 @@ int main(int argc, char **argv)
 	}
 out:
 	status = ama_finish(&c, status);
+	ama_buf_release(&ipath);
 	ama_index_free(idx);
 	ama_cache_close(cache);
 	ama_asset_env_close(&env);

@@ -28,6 +28,7 @@ struct fc {
 	size_t n;
 	size_t *first;			/* each content's records: */
 	size_t *order;			/* in.v[order[first[k]...]] */
+	size_t *item_of;		/* in.v[i]'s content: items[item_of[i]] */
 	struct ama_progress prog;
 	uint64_t done_bytes;
 };
@@ -61,6 +62,7 @@ static void gather(struct fc *f)
 	size_t i;
 
 	f->order = ama_malloc((f->in.n + 1) * sizeof(*f->order));
+	f->item_of = ama_malloc((f->in.n + 1) * sizeof(*f->item_of));
 	f->first = ama_malloc((f->in.n + 1) * sizeof(*f->first));
 	f->items = ama_calloc(f->in.n + 1, sizeof(*f->items));
 	for (i = 0; i < f->in.n; i++)
@@ -71,6 +73,7 @@ static void gather(struct fc *f)
 		struct ama_fetch_item *last = f->n ? &f->items[f->n - 1] : NULL;
 
 		if (last && ama_md5_equal(&last->md5, &o->md5)) {
+			f->item_of[f->order[i]] = f->n - 1;
 			if (o->size != last->size) {
 				ama_msg_path(o->path, "another record has this"
 					     " MD5 with %" PRIu64 " bytes",
@@ -79,6 +82,7 @@ static void gather(struct fc *f)
 			}
 			continue;
 		}
+		f->item_of[f->order[i]] = f->n;
 		f->first[f->n] = i;
 		f->items[f->n].md5 = o->md5;
 		f->items[f->n].size = o->size;
@@ -136,13 +140,28 @@ static void progress(void *ctx, uint64_t bytes)
 	ama_progress_set(&f->prog, f->prog.files, bytes);
 }
 
+/* The records whose content the cache lacks, in input order. */
 static int list_missing(struct fc *f, struct ama_cache *cache)
 {
-	size_t k;
+	struct ama_buf b = AMA_BUF_INIT;
+	unsigned char *have = ama_calloc(f->n + 1, 1);
+	size_t i, k;
 
 	for (k = 0; k < f->n; k++)
-		if (!ama_cache_has(cache, &f->items[k].md5, f->items[k].size))
-			each_record(f, k, "", NULL);
+		have[k] = (unsigned char)ama_cache_has(cache, &f->items[k].md5,
+						       f->items[k].size);
+	for (i = 0; i < f->in.n; i++) {
+		const struct ama_object *o = &f->in.v[i];
+
+		k = f->item_of[i];
+		if (o->size != f->items[k].size || have[k])
+			continue;
+		ama_buf_reset(&b);
+		ama_object_format_fields(&b, &o->md5, o->size);
+		ama_record_write(&f->c.out, b.s, o->path, o->path_len);
+	}
+	free(have);
+	ama_buf_release(&b);
 	return 0;
 }
 
@@ -172,7 +191,7 @@ static int fetch(struct fc *f, struct ama_cache *cache)
 	sigaction(SIGTERM, &sa, NULL);
 	for (k = 0; k < f->n; k++)
 		bytes += f->items[k].size;
-	ama_progress_init(&f->prog, "Fetching", f->c.progress);
+	ama_progress_init(&f->prog, "fetching", f->c.progress);
 	ama_progress_total(&f->prog, f->n, bytes);
 	memset(&o, 0, sizeof(o));
 	o.remote_url = r.url;
@@ -246,6 +265,7 @@ int main(int argc, char **argv)
 	free(f.items);
 	free(f.first);
 	free(f.order);
+	free(f.item_of);
 	if (stop) {
 		signal(stop, SIG_DFL);
 		raise(stop);

@@ -8,6 +8,7 @@
 #include "clone.h"
 #include "error.h"
 #include "prog.h"
+#include "record.h"
 #include "store.h"
 
 static const char usage_str[] =
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
 	int i, rc;
 
 	memset(&o, 0, sizeof(o));
+	o.jobs = -1;
 	ama_setprogname("ama-clone");
 	/* what follows "--" are pathspecs, whatever they look like */
 	for (i = 1; i < argc; i++)
@@ -43,6 +45,11 @@ int main(int argc, char **argv)
 	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
 			      usage_str) < 0)
 		return 2;
+	if (o.jobs == 0 || o.jobs > 1024)
+		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
+				       o.jobs);
+	if (o.jobs < 0)
+		o.jobs = 0;	/* [transfer] jobs */
 	if (argc < 1 || argc > 2)
 		return ama_usage_error(&c, "wants CLASS/SEQ[@VERSION] and at "
 				       "most a folder");
@@ -61,17 +68,27 @@ int main(int argc, char **argv)
 	rc = ama_clone(&o, &res);
 	if (rc < 0) {
 		rc = ama_report(NULL);
+	} else if (rc == 1 && res.stats.refused) {
+		ama_msg("nothing changed: %zu paths to settle first",
+			res.stats.refused);
 	} else if (!c.quiet) {
+		struct ama_buf line = AMA_BUF_INIT;
+
 		ama_version_format(vs, &res.version);
-		printf("cloned %s/%llu@%s into %s: %zu files placed, %zu "
-		       "kept, %zu not checked out%s\n", o.ref.class,
-		       (unsigned long long)res.seq, vs, res.dir,
-		       res.stats.placed, res.stats.kept,
-		       res.stats.skipped + res.stats.failed,
-		       rc ? " (ama download retries the rest)" : "");
+		ama_buf_addf(&line, "cloned %s/%llu@%s into ", o.ref.class,
+			     (unsigned long long)res.seq, vs);
+		/* the folder's name may hold a newline: quoted as paths are */
+		ama_quote_path(&line, res.dir, strlen(res.dir));
+		ama_buf_addf(&line, ": %zu files placed, %zu kept, %zu not "
+			     "checked out%s\n", res.stats.placed,
+			     res.stats.kept,
+			     res.stats.skipped + res.stats.failed,
+			     rc ? " (ama download retries the rest)" : "");
+		ama_writer_raw(&c.out, line.s, line.len);
+		ama_buf_release(&line);
 	}
 	free(res.dir);
-	rc = ama_finish(&c, fflush(stdout) && rc < 2 ? 2 : rc);
+	rc = ama_finish(&c, rc);
 	ama_store_signal_exit();
 	return rc;
 }

@@ -64,6 +64,12 @@ int main(int argc, char **argv)
 		return ama_usage_error(&c, "at most two versions");
 	if (name_status && stat)
 		return ama_usage_error(&c, "--name-status or --stat, not both");
+	for (i = 0; i < argc; i++) {
+		struct ama_version v;
+
+		if (ama_version_parse(&v, argv[i]) < 0)
+			return ama_usage_error(&c, "%s", ama_error_msg());
+	}
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	memset(&ps, 0, sizeof(ps));

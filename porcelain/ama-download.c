@@ -31,12 +31,18 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.jobs = -1;
 	memset(&ps, 0, sizeof(ps));
 	memset(&st, 0, sizeof(st));
 	ama_setprogname("ama-download");
 	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
 			      usage_str) < 0)
 		return 2;
+	if (o.jobs == 0 || o.jobs > 1024)
+		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
+				       o.jobs);
+	if (o.jobs < 0)
+		o.jobs = 0;	/* [transfer] jobs */
 	if (link && strcmp(link, "hard"))
 		return ama_usage_error(&c, "--link takes only 'hard'");
 	o.hard_link = link != NULL;

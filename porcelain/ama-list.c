@@ -67,6 +67,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (argc > 1)
 		return ama_usage_error(&c, "at most one class");
+	if (argc && ama_manifest_check_class(argv[0]) < 0)
+		return ama_usage_error(&c, "%s", ama_error_msg());
 	memset(&s, 0, sizeof(s));
 	memset(&r, 0, sizeof(r));
 	s.c = &c;

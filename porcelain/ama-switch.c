@@ -31,10 +31,16 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.jobs = -1;
 	ama_setprogname("ama-switch");
 	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
 			      usage_str) < 0)
 		return 2;
+	if (o.jobs == 0 || o.jobs > 1024)
+		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
+				       o.jobs);
+	if (o.jobs < 0)
+		o.jobs = 0;	/* [transfer] jobs */
 	if (argc != 1)
 		return ama_usage_error(&c, "wants one version");
 	if (link && strcmp(link, "hard"))

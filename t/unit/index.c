@@ -450,6 +450,7 @@ Test(index, unknown_states_and_flags_are_corrupt)
 
 	forge(one, 1, 4, 0);
 	assert_corrupt("entry 1 has an unknown state 4");
+	/* 0x01 (racy) and 0x02 (not checked out) are known */
 	forge(one, 1, 0, 0x04);
 	assert_corrupt("entry 1 has unknown flags 0x04");
 }

@@ -59,7 +59,7 @@ Test(objlist, sorted_clean_lists_pass)
 {
 	static const char *const ok[] = {
 		".ama2/x", ".amaignore", "a", "a.git", "a.txt", "b/.gitignore",
-		"b/c d", "b/x/.ama/y", "c\tt", NULL,
+		"b/c d", "b/x/.ama2/y", "c\tt", NULL,
 	};
 
 	assert_check(ok, 0, NULL, NULL);
@@ -87,12 +87,15 @@ Test(objlist, names_git_and_ama_reserve_are_rejected)
 	static const char *const git[] = { "x/.GiT/config", NULL };
 	static const char *const ama[] = { ".ama/config", NULL };
 	static const char *const ama_file[] = { ".ama", NULL };
+	static const char *const nested[] = { "x/.ama/config", NULL };
 
 	assert_check(git, AMA_EINVAL, "x/.GiT/config",
 		     "a '.git' part, which git cannot store");
 	assert_check(ama, AMA_EINVAL, ".ama/config",
 		     "inside .ama, which ama manages");
 	assert_check(ama_file, AMA_EINVAL, ".ama",
+		     "inside .ama, which ama manages");
+	assert_check(nested, AMA_EINVAL, "x/.ama/config",
 		     "inside .ama, which ama manages");
 }
 
