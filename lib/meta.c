@@ -140,8 +140,12 @@ static int open_repo(git_repository **repo, const char *path, unsigned flags)
 	*repo = NULL;
 	if (rename(tmp.s, path) < 0 && errno != EEXIST &&
 	    errno != ENOTEMPTY) {
-		rc = ama_error_setp_errno(AMA_EIO, path, "cannot create the "
-					  "metadata repository");
+		rc = errno == ENOTDIR ?
+			ama_error_setp(AMA_EIO, path, "cannot create the "
+				       "metadata repository: something that "
+				       "is not a folder is in its place") :
+			ama_error_setp_errno(AMA_EIO, path, "cannot create "
+					     "the metadata repository");
 		goto out;
 	}
 	/* ours, or the one another process made meanwhile */

@@ -247,18 +247,18 @@ test_expect_success 'each is refused whole: exit 2, the manifest and the line na
 	test_must_be_empty out &&
 	u="s3://remote/pre/$S3TOP/assets" &&
 	cat >expect <<-EOF &&
-	ama-cat-manifest: $u/2/0.0.0.manifest: line 7: absolute path
-	ama-cat-manifest: $u/3/0.0.0.manifest: line 7: '"'.'"' or '"'..'"' part
-	ama-cat-manifest: $u/4/0.0.0.manifest: line 7: '"'.'"' or '"'..'"' part
-	ama-cat-manifest: $u/5/0.0.0.manifest: line 7: empty part ('"'//'"')
+	ama-cat-manifest: $u/2/0.0.0.manifest: line 7: /etc/passwd: absolute path
+	ama-cat-manifest: $u/3/0.0.0.manifest: line 7: a/../../b: '"'.'"' or '"'..'"' part
+	ama-cat-manifest: $u/4/0.0.0.manifest: line 7: a/./b: '"'.'"' or '"'..'"' part
+	ama-cat-manifest: $u/5/0.0.0.manifest: line 7: a//b: empty part ('"'//'"')
 	ama-cat-manifest: $u/6/0.0.0.manifest: line 8: bad quoting: NUL byte in a path
-	ama-cat-manifest: $u/7/0.0.0.manifest: line 7: inside .ama, which ama manages
-	ama-cat-manifest: $u/8/0.0.0.manifest: line 7: inside .ama, which ama manages
-	ama-cat-manifest: $u/9/0.0.0.manifest: line 8: duplicate path
-	ama-cat-manifest: $u/10/0.0.0.manifest: line 8: out of order (paths are sorted bytewise)
+	ama-cat-manifest: $u/7/0.0.0.manifest: line 7: .ama/config: inside .ama, which ama manages
+	ama-cat-manifest: $u/8/0.0.0.manifest: line 7: x/.ama/config: inside .ama, which ama manages
+	ama-cat-manifest: $u/9/0.0.0.manifest: line 8: a: duplicate path
+	ama-cat-manifest: $u/10/0.0.0.manifest: line 8: a: out of order (paths are sorted bytewise)
 	ama-cat-manifest: $u/11/0.0.0.manifest: line 7: bad MD5 (want 32 lowercase hex)
 	ama-cat-manifest: $u/12/0.0.0.manifest: line 7: bad MD5 (want 32 lowercase hex, then one space)
-	ama-cat-manifest: $u/13/0.0.0.manifest: line 7: '"'.'"' or '"'..'"' part
+	ama-cat-manifest: $u/13/0.0.0.manifest: line 7: .: '"'.'"' or '"'..'"' part
 	ama-cat-manifest: $u/14/0.0.0.manifest: line 8: NUL byte
 	ama-cat-manifest: $u/15/0.0.0.manifest: line 8: bad MD5 (want 32 lowercase hex)
 	EOF

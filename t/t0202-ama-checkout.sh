@@ -64,16 +64,22 @@ test_expect_success 'outside an asset: a setup error, nothing placed' '
 	test_cmp expect err &&
 	test_path_is_missing one
 '
-test_expect_success 'a locked index: a setup error named by its full path, nothing placed' '
+test_expect_success 'an index another process holds: a setup error named by its full path, nothing placed' '
 	cd w &&
-	: >.ama/index.lock &&
+	# flock -o: the lock is flock'"'"'s own, gone when it is killed
+	flock -o .ama/index.lock sleep 30 &
+	holder=$! &&
+	test_when_finished "kill $holder 2>/dev/null" &&
+	n=0 && until ! flock -n .ama/index.lock true 2>/dev/null ||
+		test $n -ge 100; do
+		sleep 0.05; n=$((n + 1))
+	done &&
 	test_exit_code 2 ama-checkout <../records >"$O/out" 2>"$O/err" &&
-	rm .ama/index.lock &&
 	test_must_be_empty "$O/out" &&
-	q="'"'"'" &&
-	echo "ama-checkout: $PWD/.ama/index.lock: stale lock left by an ama process that was killed; if no ama command is running, remove it with: rm $q$PWD/.ama/index.lock$q" >"$O/expect" &&
+	echo "ama-checkout: $PWD/.ama/index.lock: locked: another ama process is writing it; try again when it has finished" >"$O/expect" &&
 	test_cmp "$O/expect" "$O/err" &&
-	test_path_is_missing one
+	test_path_is_missing one &&
+	kill $holder && wait $holder; rm -f .ama/index.lock
 '
 
 test_expect_success 'each record placed, in input order, as the tree of the version' '

@@ -118,7 +118,7 @@ test_expect_success 'a .ama/meta that cannot be brought up to date: published, s
 	test_exit_code 1 ama upload -m fifth >out 2>err &&
 	echo "published imaging/1 version 0.0.4" >expect &&
 	test_cmp expect out &&
-	echo "ama-upload: .ama/meta: not updated: cannot create the metadata repository: failed to make directory '"'.ama/meta'"': directory exists; version 0.0.4 is published: run '"'ama upload'"' again to bring .ama/meta up to date" >expect &&
+	echo "ama-upload: .ama/meta: not updated: cannot create the metadata repository: something that is not a folder is in its place; version 0.0.4 is published: run '"'ama upload'"' again to bring .ama/meta up to date" >expect &&
 	test_cmp expect err
 '
 test_expect_success '... and the rerun it names brings .ama/meta up to date, and stops' '
