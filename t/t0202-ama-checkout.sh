@@ -67,19 +67,20 @@ test_expect_success 'outside an asset: a setup error, nothing placed' '
 test_expect_success 'an index another process holds: a setup error named by its full path, nothing placed' '
 	cd w &&
 	# flock -o: the lock is flock'"'"'s own, gone when it is killed
-	flock -o .ama/index.lock sleep 30 &
+	{ flock -o .ama/index.lock sleep 30 & } &&
 	holder=$! &&
-	test_when_finished "kill $holder 2>/dev/null" &&
-	n=0 && until ! flock -n .ama/index.lock true 2>/dev/null ||
-		test $n -ge 100; do
-		sleep 0.05; n=$((n + 1))
+	test_when_finished "kill $holder 2>/dev/null; rm -f w/.ama/index.lock" &&
+	n=0 &&
+	until ! flock -n .ama/index.lock true 2>/dev/null ||
+		test $n -ge 200; do
+		sleep 0.05 && n=$((n + 1))
 	done &&
 	test_exit_code 2 ama-checkout <../records >"$O/out" 2>"$O/err" &&
 	test_must_be_empty "$O/out" &&
 	echo "ama-checkout: $PWD/.ama/index.lock: locked: another ama process is writing it; try again when it has finished" >"$O/expect" &&
 	test_cmp "$O/expect" "$O/err" &&
 	test_path_is_missing one &&
-	kill $holder && wait $holder; rm -f .ama/index.lock
+	kill $holder && { wait $holder; true; } && rm .ama/index.lock
 '
 
 test_expect_success 'each record placed, in input order, as the tree of the version' '
