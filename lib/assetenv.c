@@ -152,8 +152,13 @@ int ama_asset_make(const char *dir, const char *const kv[][3], size_t n)
 	rc = ama_config_load(&user, NULL);
 	if (rc < 0)
 		return rc;
-	ama_buf_addf(&tmp, "%s/.ama.init-%ld", dir, (long)getpid());
-	ama_buf_addf(&final, "%s/.ama", dir);
+	/* "." names the folder as ama init's messages always have: ".ama" */
+	if (strcmp(dir, ".")) {
+		ama_buf_addf(&tmp, "%s/", dir);
+		ama_buf_addf(&final, "%s/", dir);
+	}
+	ama_buf_addf(&tmp, ".ama.init-%ld", (long)getpid());
+	ama_buf_addstr(&final, ".ama");
 	if (mkdir(tmp.s, 0755) < 0) {
 		rc = ama_error_setp_errno(AMA_ESETUP, final.s, "cannot create");
 		goto out;
