@@ -3,9 +3,12 @@
 
 #include <string.h>
 
+#include "store.h"
+
 #include "assetenv.h"
 #include "error.h"
 #include "metasync.h"
+#include "prog.h"
 #include "readenv.h"
 
 int ama_readenv_open(struct ama_readenv *out, struct ama_config *cfg,
@@ -135,4 +138,19 @@ int ama_readenv_newest(struct ama_readenv *r, uint64_t seq,
 		ama_meta_version_release(&v);
 	}
 	return rc;
+}
+
+int ama_readenv_cli(struct ama_worktree_opts *o, int progress,
+		    const char *link)
+{
+	if (link && strcmp(link, "hard"))
+		return ama_error_set(AMA_EINVAL, "--link takes only 'hard'");
+	if (o->jobs < 0)
+		o->jobs = 0;	/* [transfer] jobs */
+	o->hard_link = link != NULL;
+	o->progress = progress;
+	o->report = ama_msg_path_cb;
+	ama_store_cancel_on_signals(NULL, NULL);
+	o->stop = ama_store_signal_flag();
+	return 0;
 }

@@ -76,4 +76,16 @@ int ama_readenv_switch(struct ama_readenv *r, struct ama_asset_env *e,
 int ama_readenv_newest(struct ama_readenv *r, uint64_t seq,
 		       struct ama_version *out);
 
+/*
+ * What clone, switch, pull and download share once their options are
+ * parsed: -j (AMA_OPT_JOBS; -1 when not given means [transfer] jobs),
+ * --link (only "hard"), the progress line when progress is set, messages
+ * on stderr (ama_msg_path_cb), and SIGINT or SIGTERM stopping the work
+ * softly (the program ends with ama_store_signal_exit()). Fills o's jobs,
+ * hard_link, progress, report and stop. Returns 0, or AMA_EINVAL with the
+ * reason for a usage error.
+ */
+int ama_readenv_cli(struct ama_worktree_opts *o, int progress,
+		    const char *link);
+
 #endif

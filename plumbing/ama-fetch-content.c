@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 {
 	struct fc f;
 	struct ama_option opts[] = {
-		AMA_OPT_INT('j', "jobs", &f.jobs),
+		AMA_OPT_JOBS('j', "jobs", &f.jobs),
 		AMA_OPT_FLAG(0, "missing", &f.missing),
 		AMA_OPT_STRING(0, "class", &f.class),
 		AMA_OPT_END,
@@ -237,9 +237,6 @@ int main(int argc, char **argv)
 			      AMA_COMMON_Z | AMA_COMMON_QUIET, &f.c,
 			      usage_str) < 0)
 		return 2;
-	if (f.jobs == 0 || f.jobs > 1024)
-		return ama_usage_error(&f.c, "-j wants 1 to 1024, not %d",
-				       f.jobs);
 	if (argc)
 		return ama_usage_error(&f.c, "records come on stdin, not as "
 				       "operands");

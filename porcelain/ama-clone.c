@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 	struct ama_clone_result res;
 	const char *link = NULL;
 	struct ama_option opts[] = {
-		AMA_OPT_INT('j', "jobs", &o.jobs),
+		AMA_OPT_JOBS('j', "jobs", &o.jobs),
 		AMA_OPT_STRING(0, "link", &link),
 		AMA_OPT_FLAG(0, "no-external-links", &o.no_external_links),
 		AMA_OPT_END,
@@ -45,9 +45,6 @@ int main(int argc, char **argv)
 	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
 			      usage_str) < 0)
 		return 2;
-	if (o.jobs == 0 || o.jobs > 1024)
-		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
-				       o.jobs);
 	if (o.jobs < 0)
 		o.jobs = 0;	/* [transfer] jobs */
 	if (argc < 1 || argc > 2)

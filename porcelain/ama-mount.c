@@ -22,9 +22,9 @@ int main(int argc, char **argv)
 	struct ama_common c;
 	struct ama_mount_opts o;
 	const char *max = NULL;
-	int jobs = 0;
+	int jobs = -1;
 	struct ama_option opts[] = {
-		AMA_OPT_INT('j', "jobs", &jobs),
+		AMA_OPT_JOBS('j', "jobs", &jobs),
 		AMA_OPT_STRING(0, "max-cache", &max),
 		AMA_OPT_END,
 	};
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 		o.cfg = e.cfg;
 		o.top_hash = r.cls.top_hash;
 		o.cache = cache;
-		o.jobs = jobs;
+		o.jobs = jobs > 0 ? jobs : 0;
 		o.fsname = fsname.s;
 		o.report = ama_msg_path_cb;
 		rc = ama_mount_run(argv[1], &o);

@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 	struct ama_version to;
 	const char *link = NULL;
 	struct ama_option opts[] = {
-		AMA_OPT_INT('j', "jobs", &o.jobs),
+		AMA_OPT_JOBS('j', "jobs", &o.jobs),
 		AMA_OPT_FLAG(0, "force", &o.force),
 		AMA_OPT_STRING(0, "link", &link),
 		AMA_OPT_END,
@@ -36,22 +36,12 @@ int main(int argc, char **argv)
 	if (ama_parse_options(&argc, &argv, opts, AMA_COMMON_QUIET, &c,
 			      usage_str) < 0)
 		return 2;
-	if (o.jobs == 0 || o.jobs > 1024)
-		return ama_usage_error(&c, "-j wants 1 to 1024, not %d",
-				       o.jobs);
-	if (o.jobs < 0)
-		o.jobs = 0;	/* [transfer] jobs */
 	if (argc != 1)
 		return ama_usage_error(&c, "wants one version");
-	if (link && strcmp(link, "hard"))
-		return ama_usage_error(&c, "--link takes only 'hard'");
+	if (ama_readenv_cli(&o, c.progress, link) < 0)
+		return ama_usage_error(&c, "%s", ama_error_msg());
 	if (ama_version_parse(&to, argv[0]) < 0)
 		return ama_usage_error(&c, "%s", ama_error_msg());
-	o.hard_link = link != NULL;
-	o.progress = c.progress;
-	o.report = ama_msg_path_cb;
-	ama_store_cancel_on_signals(NULL, NULL);
-	o.stop = ama_store_signal_flag();
 	rc = ama_readenv_open_asset(&r, &e);
 	if (rc == 0)
 		rc = ama_readenv_switch(&r, &e, &to, &o, &st);

@@ -40,16 +40,13 @@ test_expect_success 'an operand is a usage error' '
 	EOF
 	test_cmp expect err
 '
-test_expect_success '-j wants 1 to 1024' '
-	test_exit_code 2 ama-fetch-content -j 0 <records 2>err &&
-	test_exit_code 2 ama-fetch-content -j 1025 <records 2>>err &&
+test_expect_success '-j wants 0 (one a core) to 1024, as every ama program' '
+	test_exit_code 2 ama-fetch-content -j 1025 <records 2>err &&
 	test_exit_code 2 ama-fetch-content -j -1 <records 2>>err &&
 	cat >expect <<-EOF &&
-	ama-fetch-content: -j wants 1 to 1024, not 0
+	ama-fetch-content: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'1025'"'
 	ama-fetch-content: usage: $usage
-	ama-fetch-content: -j wants 1 to 1024, not 1025
-	ama-fetch-content: usage: $usage
-	ama-fetch-content: option '"'-j'"' wants a number, not '"'-1'"'
+	ama-fetch-content: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'-1'"'
 	ama-fetch-content: usage: $usage
 	EOF
 	test_cmp expect err &&

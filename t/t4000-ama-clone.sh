@@ -58,13 +58,13 @@ test_expect_success 'no operand, or three, is a usage error' '
 '
 test_expect_success 'bad options and references are usage errors; nothing is made' '
 	test_exit_code 2 ama clone --link=soft imaging/1 x 2>err &&
-	test_exit_code 2 ama clone -j 0 imaging/1 x 2>>err &&
+	test_exit_code 2 ama clone -j 2000 imaging/1 x 2>>err &&
 	test_exit_code 2 ama clone imaging x 2>>err &&
 	test_exit_code 2 ama clone imaging/1@0.0 x 2>>err &&
 	cat >expect <<-EOF &&
 	ama-clone: --link takes only '"'hard'"'
 	ama-clone: usage: $usage
-	ama-clone: -j wants 1 to 1024, not 0
+	ama-clone: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'2000'"'
 	ama-clone: usage: $usage
 	ama-clone: imaging: not CLASS/SEQ[@VERSION]
 	ama-clone: imaging/1@0.0: bad version '"'0.0'"' (want X.Y.Z, Y and Z 0..98)

@@ -74,13 +74,13 @@ test_expect_success 'a bad version, --link, -j: usage errors, nothing changed' '
 	cd w &&
 	test_exit_code 2 ama switch 1.2 2>../err &&
 	test_exit_code 2 ama switch --link=soft 0.0.1 2>>../err &&
-	test_exit_code 2 ama switch -j 0 0.0.1 2>>../err &&
+	test_exit_code 2 ama switch -j 2000 0.0.1 2>>../err &&
 	cat >../expect <<-EOF &&
 	ama-switch: bad version '"'1.2'"' (want X.Y.Z, Y and Z 0..98)
 	ama-switch: usage: $usage
 	ama-switch: --link takes only '"'hard'"'
 	ama-switch: usage: $usage
-	ama-switch: -j wants 1 to 1024, not 0
+	ama-switch: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'2000'"'
 	ama-switch: usage: $usage
 	EOF
 	test_cmp ../expect ../err &&

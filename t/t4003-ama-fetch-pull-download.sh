@@ -102,11 +102,11 @@ test_expect_success 'a ref lock left by a killed process: named with its fix, ex
 test_expect_success 'ama pull: operands and a bad -j are usage errors' '
 	cd w &&
 	test_exit_code 2 ama pull 0.0.1 2>../err &&
-	test_exit_code 2 ama pull -j 0 2>>../err &&
+	test_exit_code 2 ama pull -j 2000 2>>../err &&
 	cat >../expect <<-\EOF &&
 	ama-pull: takes no operands
 	ama-pull: usage: ama pull [-q | --quiet] [-j <n>] [--force] [--link=hard]
-	ama-pull: -j wants 1 to 1024, not 0
+	ama-pull: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'2000'"'
 	ama-pull: usage: ama pull [-q | --quiet] [-j <n>] [--force] [--link=hard]
 	EOF
 	test_cmp ../expect ../err
@@ -153,9 +153,9 @@ test_expect_success 'ama pull --force discards a change' '
 
 test_expect_success 'ama download: a bad -j is a usage error' '
 	cd w &&
-	test_exit_code 2 ama download -j 0 2>../err &&
+	test_exit_code 2 ama download -j 2000 2>../err &&
 	cat >../expect <<-\EOF &&
-	ama-download: -j wants 1 to 1024, not 0
+	ama-download: option '"'-j'"' wants 0 (one job a core) to 1024, not '"'2000'"'
 	ama-download: usage: ama download [-q | --quiet] [-j <n>] [--link=hard] [<pathspec>...]
 	EOF
 	test_cmp ../expect ../err
