@@ -164,6 +164,22 @@ Test(assetenv, need_class_refuses_an_asset_without_one)
 		"CLASS'");
 }
 
+Test(assetenv, a_bad_class_is_refused)
+{
+	asset("[asset]\nclass = a..b\n");
+	enter("a");
+	refused(0, "[asset] class: bad class name: no '..', and no '.' or "
+		"'.lock' at the end");
+}
+
+Test(assetenv, a_bad_version_is_refused)
+{
+	asset("[asset]\nclass = imaging\nversion = 0.0.99\n");
+	enter("a");
+	refused(0, "[asset] version: bad version '0.0.99' (want X.Y.Z, Y and "
+		"Z 0..98)");
+}
+
 Test(assetenv, every_bad_seq_is_refused)
 {
 	static const char *const bad[] = {
