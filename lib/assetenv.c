@@ -21,8 +21,9 @@ static int read_seq(struct ama_asset_env *e)
 
 	if (!s || !*s)
 		return 0;
+	errno = 0;
 	e->seq = strtoull(s, &end, 10);
-	if (*end || !e->seq || *s < '1' || *s > '9')
+	if (*end || !e->seq || *s < '1' || *s > '9' || errno == ERANGE)
 		return ama_error_setp(AMA_ESETUP, ".ama/config",
 				      "[asset] seq: '%s' is not an asset "
 				      "number", s);

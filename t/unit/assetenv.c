@@ -184,6 +184,8 @@ Test(assetenv, every_bad_seq_is_refused)
 {
 	static const char *const bad[] = {
 		"0", "03", "-1", "+1", "1x", "x", "1.5", "0x10",
+		"18446744073709551616",		/* 2^64 */
+		"99999999999999999999999",
 	};
 	char text[128], why[128];
 	size_t i;
