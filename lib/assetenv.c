@@ -19,6 +19,7 @@ static int read_seq(struct ama_asset_env *e)
 	const char *s = ama_config_get(e->cfg, "asset", "seq");
 	char *end;
 
+	e->seq = 0;
 	if (!s || !*s)
 		return 0;
 	errno = 0;
@@ -45,6 +46,9 @@ static int read_class_version(struct ama_asset_env *e, unsigned flags)
 {
 	const char *v = ama_config_get(e->cfg, "asset", "version");
 
+	/* read anew: ama_asset_env_set may have removed a key */
+	e->has_version = 0;
+	memset(&e->version, 0, sizeof(e->version));
 	e->class = ama_config_get(e->cfg, "asset", "class");
 	if (e->class && !*e->class)
 		e->class = NULL;

@@ -248,6 +248,7 @@ Test(assetenv, set_removes_a_key_given_no_value)
 {
 	struct ama_asset_env e;
 	const char *kv[][3] = { { "asset", "version", NULL } };
+	const char *seq[][3] = { { "asset", "seq", NULL } };
 	char *text;
 
 	asset("[asset]\nclass = imaging\nseq = 2\nversion = 0.0.1\n");
@@ -256,9 +257,12 @@ Test(assetenv, set_removes_a_key_given_no_value)
 	cr_assert_eq(e.has_version, 1);
 	cr_assert_eq(ama_asset_env_set(&e, kv, 1), 0, "%s", ama_error_msg());
 	cr_assert_null(ama_config_get(e.cfg, "asset", "version"));
+	cr_assert_eq(e.has_version, 0);
 	text = fx_read(".ama/config");
 	cr_assert_str_eq(text, "[asset]\nclass = imaging\nseq = 2\n");
 	free(text);
+	cr_assert_eq(ama_asset_env_set(&e, seq, 1), 0, "%s", ama_error_msg());
+	cr_assert_eq(e.seq, 0);
 	ama_asset_env_close(&e);
 }
 
