@@ -189,6 +189,9 @@ Test(checkout, a_file_holding_the_content_already_is_kept)
 	begin();
 	cr_assert_eq(place("a", "alpha"), AMA_CHECKOUT_PLACED);
 	cr_assert_eq(place("a", "alpha"), AMA_CHECKOUT_KEPT);
+	/* also when its stat record changed: it is hashed */
+	touch_old("a");
+	cr_assert_eq(place("a", "alpha"), AMA_CHECKOUT_KEPT);
 	recorded("a", "alpha");
 }
 
