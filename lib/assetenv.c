@@ -19,35 +19,48 @@ static int read_seq(struct ama_asset_env *e)
 	const char *s = ama_config_get(e->cfg, "asset", "seq");
 	char *end;
 
+	e->seq = 0;
 	if (!s || !*s)
 		return 0;
+	errno = 0;
 	e->seq = strtoull(s, &end, 10);
-	if (*end || !e->seq || *s < '1' || *s > '9')
+	if (*end || !e->seq || *s < '1' || *s > '9' || errno == ERANGE)
 		return ama_error_setp(AMA_ESETUP, ".ama/config",
 				      "[asset] seq: '%s' is not an asset "
 				      "number", s);
 	return 0;
 }
 
+/* The last error's reason, under key, about .ama/config. */
+static int bad_key(const char *key)
+{
+	char why[512];
+
+	/* (the error's own string cannot be an argument of its setter) */
+	snprintf(why, sizeof(why), "%s", ama_error_msg());
+	return ama_error_setp(AMA_ESETUP, ".ama/config", "[asset] %s: %s",
+			      key, why);
+}
+
 static int read_class_version(struct ama_asset_env *e, unsigned flags)
 {
 	const char *v = ama_config_get(e->cfg, "asset", "version");
 
+	/* read anew: ama_asset_env_set may have removed a key */
+	e->has_version = 0;
+	memset(&e->version, 0, sizeof(e->version));
 	e->class = ama_config_get(e->cfg, "asset", "class");
 	if (e->class && !*e->class)
 		e->class = NULL;
 	if (e->class && ama_manifest_check_class(e->class) < 0)
-		return ama_error_setp(AMA_ESETUP, ".ama/config",
-				      "[asset] class: %s", ama_error_msg());
+		return bad_key("class");
 	if (!e->class && (flags & AMA_ASSET_NEED_CLASS))
 		return ama_error_setp(AMA_ESETUP, ".ama/config",
 				      "no [asset] class: run 'ama init "
 				      "CLASS'");
 	if (v && *v) {
 		if (ama_version_parse(&e->version, v) < 0)
-			return ama_error_setp(AMA_ESETUP, ".ama/config",
-					      "[asset] version: %s",
-					      ama_error_msg());
+			return bad_key("version");
 		e->has_version = 1;
 	}
 	return read_seq(e);

@@ -477,6 +477,14 @@ int ama_checkout_place(struct ama_checkout *co, const struct ama_object *o)
 		rc = holds(co, dirfd, leaf, o->path, e, &cur, &md5, &hashed);
 		if (rc < 0)
 			return rc;
+		if (rc && hashed) {
+			/* its stat record changed: the entry takes the new */
+			if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+				return ama_error_setp_errno(AMA_EIO, o->path,
+							    "cannot stat");
+			record(co, o, &sb);
+			return AMA_CHECKOUT_KEPT;
+		}
 		if (rc) {
 			if (e->state != co->o.state)
 				e->state = (uint8_t)co->o.state;

@@ -1,6 +1,7 @@
 /* pathspec.c: which paths of an asset a command is about, as git's pathspecs say it. */
 #include "auto-config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,39 @@
 static int has_magic(const char *s)
 {
 	return strpbrk(s, "*?[\\") != NULL;
+}
+
+/*
+ * A glob, root-relative: its leading folders without magic ("../data/"
+ * of "../data/[ab].csv") are resolved as a path is, so that a glob climbs
+ * out of the working folder as a path does; the rest is kept as typed.
+ */
+static int glob_path(struct ama_buf *out, const struct ama_asset *a,
+		     const char *glob)
+{
+	const char *magic = strpbrk(glob, "*?[\\"), *p;
+	struct ama_buf lead = AMA_BUF_INIT;
+	char why[256];
+	int rc = 0;
+
+	for (p = magic; p > glob && p[-1] != '/'; p--)
+		;
+	ama_buf_add(&lead, glob, (size_t)(p - glob));
+	if (a) {
+		rc = ama_asset_path(out, a, lead.s);
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "%s", ama_error_msg());
+			rc = ama_error_setp(rc, glob, "%s", why);
+		}
+	} else if (ama_path_normalize(out, lead.s) < 0) {
+		rc = ama_error_setp(AMA_EINVAL, glob, "leads outside the "
+				    "asset");
+	}
+	if (rc == 0 && out->len)
+		ama_buf_addch(out, '/');
+	ama_buf_addstr(out, p);
+	ama_buf_release(&lead);
+	return rc;
 }
 
 int ama_pathspec_parse(struct ama_pathspec *out, const struct ama_asset *a,
@@ -28,10 +62,7 @@ int ama_pathspec_parse(struct ama_pathspec *out, const struct ama_asset *a,
 	for (i = 0; i < n && rc == 0; i++) {
 		ama_buf_reset(&b);
 		if (has_magic(paths[i])) {
-			/* a glob: the working folder's prefix, then as typed */
-			if (a && a->prefix)
-				ama_buf_addstr(&b, a->prefix);
-			ama_buf_addstr(&b, paths[i]);
+			rc = glob_path(&b, a, paths[i]);
 			out->glob[i] = 1;
 		} else if (a) {
 			rc = ama_asset_path(&b, a, paths[i]);
@@ -41,7 +72,7 @@ int ama_pathspec_parse(struct ama_pathspec *out, const struct ama_asset *a,
 		}
 		if (rc == 0 && (!strcmp(b.s ? b.s : "", ".ama") ||
 				!strncmp(b.s ? b.s : "", ".ama/", 5)))
-			rc = ama_error_setp(AMA_EINVAL, paths[i], "is inside "
+			rc = ama_error_setp(AMA_EINVAL, paths[i], "inside "
 					    ".ama, which ama manages");
 		out->v[i] = ama_buf_detach(&b);
 		out->n = i + 1;
